@@ -1,0 +1,189 @@
+/**
+ * Every error kasper-ts throws is a KasperError with a stable `code` (`KASPER_*`), a `retriable`
+ * flag and, where there is one, the underlying `cause`. Codes never change meaning between
+ * releases; match on `code` (or `KasperError.is(err, code)`), not on messages.
+ */
+
+export const ErrorCodes = {
+  CONFIG_INVALID: 'KASPER_CONFIG_INVALID',
+  PROCESSOR_MISSING: 'KASPER_PROCESSOR_MISSING',
+  TOPIC_NOT_FOUND: 'KASPER_TOPIC_NOT_FOUND',
+  PARTITION_COUNT_MISMATCH: 'KASPER_PARTITION_COUNT_MISMATCH',
+  PARTITION_NOT_FOUND: 'KASPER_PARTITION_NOT_FOUND',
+  OFFSET_OUT_OF_RANGE: 'KASPER_OFFSET_OUT_OF_RANGE',
+  FETCH_FAILED: 'KASPER_FETCH_FAILED',
+  PROCESS_FAILED: 'KASPER_PROCESS_FAILED',
+  PROCESS_TIMEOUT: 'KASPER_PROCESS_TIMEOUT',
+  PRODUCE_FAILED: 'KASPER_PRODUCE_FAILED',
+  COMMIT_FAILED: 'KASPER_COMMIT_FAILED',
+  ALREADY_RUNNING: 'KASPER_ALREADY_RUNNING',
+  CLOSED: 'KASPER_CLOSED',
+  STORE_FAILED: 'KASPER_STORE_FAILED',
+  JOB_INVALID: 'KASPER_JOB_INVALID',
+} as const
+
+export type ErrorCode = (typeof ErrorCodes)[keyof typeof ErrorCodes]
+
+const BRAND = Symbol.for('kasper-ts.error')
+
+export interface KasperErrorOptions {
+  cause?: unknown
+  retriable?: boolean
+}
+
+export class KasperError extends Error {
+  readonly code: ErrorCode
+  readonly retriable: boolean
+  readonly [BRAND] = true
+
+  constructor(code: ErrorCode, message: string, options: KasperErrorOptions = {}) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause })
+    this.name = new.target.name
+    this.code = code
+    this.retriable = options.retriable ?? false
+  }
+
+  /** True for any kasper-ts error (by brand, so it works across copies of the package). */
+  static isKasperError(value: unknown): value is KasperError {
+    return typeof value === 'object' && value !== null && (value as Record<symbol, unknown>)[BRAND] === true
+  }
+
+  static is(value: unknown, code: ErrorCode): value is KasperError {
+    return KasperError.isKasperError(value) && value.code === code
+  }
+}
+
+/** One problem found in a configuration, with the path of the field. */
+export interface ConfigIssue {
+  field: string
+  message: string
+}
+
+/** Invalid options: names every field that is wrong. Thrown at construction, before any I/O. */
+export class ConfigError extends KasperError {
+  static readonly code = ErrorCodes.CONFIG_INVALID
+  readonly component: string
+  readonly issues: readonly ConfigIssue[]
+
+  constructor(component: string, issues: readonly ConfigIssue[]) {
+    const list = issues.map((i) => `${i.field}: ${i.message}`).join('; ')
+    super(ErrorCodes.CONFIG_INVALID, `invalid ${component} options: ${list}`)
+    this.component = component
+    this.issues = issues
+  }
+}
+
+/** A partition has no MessageProcessor (the map lacks it, or the factory returned nothing). */
+export class ProcessorMissingError extends KasperError {
+  static readonly code = ErrorCodes.PROCESSOR_MISSING
+  constructor(
+    readonly partition: number,
+    cause?: unknown,
+  ) {
+    super(ErrorCodes.PROCESSOR_MISSING, `no MessageProcessor for partition ${partition}`, { cause })
+  }
+}
+
+/** The input topics do not fit the configuration: a topic is missing, counts differ, a partition is absent. */
+export class TopicLayoutError extends KasperError {
+  readonly topics: Readonly<Record<string, number>>
+  constructor(
+    code:
+      | typeof ErrorCodes.TOPIC_NOT_FOUND
+      | typeof ErrorCodes.PARTITION_COUNT_MISMATCH
+      | typeof ErrorCodes.PARTITION_NOT_FOUND,
+    message: string,
+    topics: Readonly<Record<string, number>> = {},
+  ) {
+    super(code, message)
+    this.topics = topics
+  }
+}
+
+/** Where in the input a batch sits: the partition and, per topic, the first and last offsets. */
+export interface BatchPosition {
+  partition: number
+  offsets: Readonly<Record<string, { first: string; last: string }>>
+}
+
+/** A batch failed (process, timeout, produce or commit). Nothing of the batch was committed. */
+export class BatchError extends KasperError {
+  readonly partition: number
+  readonly offsets: BatchPosition['offsets']
+
+  constructor(
+    code:
+      | typeof ErrorCodes.PROCESS_FAILED
+      | typeof ErrorCodes.PROCESS_TIMEOUT
+      | typeof ErrorCodes.PRODUCE_FAILED
+      | typeof ErrorCodes.COMMIT_FAILED,
+    what: string,
+    position: BatchPosition,
+    cause?: unknown,
+  ) {
+    const where = Object.entries(position.offsets)
+      .map(([topic, o]) => `${topic}[${position.partition}]@${o.first}..${o.last}`)
+      .join(', ')
+    const reason = cause instanceof Error ? `: ${cause.message}` : cause === undefined ? '' : `: ${String(cause)}`
+    super(code, `${what} for partition ${position.partition} (${where})${reason}`, { cause })
+    this.partition = position.partition
+    this.offsets = position.offsets
+  }
+}
+
+/** A committed offset lies outside the log, and no reset policy was chosen. */
+export class OffsetOutOfRangeError extends KasperError {
+  static readonly code = ErrorCodes.OFFSET_OUT_OF_RANGE
+  constructor(
+    readonly topic: string,
+    readonly partition: number,
+    readonly offset: string,
+    readonly logStart: string,
+    readonly logEnd: string,
+  ) {
+    super(
+      ErrorCodes.OFFSET_OUT_OF_RANGE,
+      `offset ${offset} of ${topic}[${partition}] is outside the log [${logStart}, ${logEnd}]; ` +
+        `set offsetReset to 'earliest' or 'latest' to skip explicitly`,
+    )
+  }
+}
+
+/** Reading from Kafka failed in a way retries did not cure. */
+export class FetchError extends KasperError {
+  static readonly code = ErrorCodes.FETCH_FAILED
+  constructor(message: string, cause?: unknown) {
+    super(ErrorCodes.FETCH_FAILED, message, { cause, retriable: true })
+  }
+}
+
+/** A store (Redis, memory) operation failed. The batch that used it must fail and be replayed. */
+export class StoreError extends KasperError {
+  static readonly code = ErrorCodes.STORE_FAILED
+  constructor(
+    readonly operation: string,
+    message: string,
+    cause?: unknown,
+  ) {
+    super(ErrorCodes.STORE_FAILED, `store ${operation} failed: ${message}`, { cause, retriable: true })
+  }
+}
+
+/** Serialises an error (with its cause chain) so it can cross a thread boundary. */
+export interface SerializedError {
+  name: string
+  message: string
+  code?: string
+  stack?: string
+  cause?: SerializedError
+}
+
+export function serializeError(error: unknown, depth = 0): SerializedError {
+  if (!(error instanceof Error)) return { name: 'Error', message: String(error) }
+  const out: SerializedError = { name: error.name, message: error.message }
+  const code = (error as { code?: unknown }).code
+  if (typeof code === 'string') out.code = code
+  if (error.stack) out.stack = error.stack
+  if (error.cause !== undefined && depth < 5) out.cause = serializeError(error.cause, depth + 1)
+  return out
+}

@@ -1,0 +1,49 @@
+/**
+ * kasper-ts: Kafka micro-batch processing with static partitions, partition-wise joins,
+ * output-before-commit (at-least-once) and state in Redis.
+ */
+export {
+  BatchError,
+  type BatchPosition,
+  ConfigError,
+  type ConfigIssue,
+  type ErrorCode,
+  ErrorCodes,
+  FetchError,
+  KasperError,
+  OffsetOutOfRangeError,
+  ProcessorMissingError,
+  type SerializedError,
+  StoreError,
+  serializeError,
+  TopicLayoutError,
+} from './errors.js'
+export {
+  type JsonLoggerOptions,
+  jsonLogger,
+  type LogFields,
+  type Logger,
+  type LogLevel,
+  silentLogger,
+  type TextLoggerOptions,
+  textLogger,
+} from './logging/index.js'
+export {
+  type Counter,
+  type Gauge,
+  type Histogram,
+  type Labels,
+  type MetricsProvider,
+  NoopMetrics,
+  PrometheusMetrics,
+  type PrometheusMetricsOptions,
+} from './metrics/index.js'
+export { consumerGroupId, TopicProcessor, type TopicProcessorOptions } from './processor/index.js'
+export type {
+  BatchContext,
+  IncomingMessage,
+  MessageProcessor,
+  MessageProcessors,
+  OutgoingMessage,
+  Sender,
+} from './types.js'

@@ -1,0 +1,97 @@
+/**
+ * The one place that reaches under kafkajs's public API.
+ *
+ * kafkajs has no `assign()`: its consumer always joins a group, with eager rebalances and
+ * heartbeats only between batches. Kasper's model is static assignment without membership, so we
+ * use kafkajs's protocol layer (its Cluster and Broker classes) directly: Fetch, ListOffsets,
+ * OffsetFetch and OffsetCommit (generation -1, empty member id: Kafka accepts commits from a
+ * non-member into a group that has no members). kafkajs has had no release since 2.2.4, so this
+ * layer does not move; integration tests cover every call used here. See docs/design.md.
+ */
+import type { Kafka } from 'kafkajs'
+
+export interface PartitionMetadata {
+  partitionId: number
+  leader: number
+}
+
+export interface FetchPartitionResponse {
+  partition: number
+  errorCode: number
+  highWatermark: string
+  lastStableOffset?: string
+  lastStartOffset?: string
+  abortedTransactions?: unknown[]
+  messages: RawMessage[]
+}
+
+export interface RawMessage {
+  offset: string
+  timestamp: string
+  key: Buffer | null
+  value: Buffer | null
+  headers: Record<string, Buffer | string | undefined>
+  isControlRecord?: boolean
+}
+
+export interface KafkaBroker {
+  fetch(request: {
+    replicaId?: number
+    isolationLevel: number
+    maxWaitTime: number
+    minBytes: number
+    maxBytes: number
+    topics: { topic: string; partitions: { partition: number; fetchOffset: string; maxBytes: number }[] }[]
+  }): Promise<{ responses: { topicName: string; partitions: FetchPartitionResponse[] }[] }>
+  offsetCommit(request: {
+    groupId: string
+    groupGenerationId: number
+    memberId: string
+    retentionTime?: number
+    topics: { topic: string; partitions: { partition: number; offset: string }[] }[]
+  }): Promise<{ responses: { topic: string; partitions: { partition: number; errorCode: number }[] }[] }>
+  offsetFetch(request: { groupId: string; topics: { topic: string; partitions: { partition: number }[] }[] }): Promise<{
+    responses: { topic: string; partitions: { partition: number; offset: string; errorCode: number }[] }[]
+  }>
+}
+
+export interface KafkaCluster {
+  connect(): Promise<void>
+  disconnect(): Promise<void>
+  refreshMetadata(): Promise<void>
+  addMultipleTargetTopics(topics: string[]): Promise<void>
+  findTopicPartitionMetadata(topic: string): PartitionMetadata[]
+  findLeaderForPartitions(topic: string, partitions: number[]): Record<string, number[]>
+  findBroker(request: { nodeId: string }): Promise<KafkaBroker>
+  findGroupCoordinator(request: { groupId: string }): Promise<KafkaBroker>
+  removeBroker(request: { host: string; port: number }): void
+  fetchTopicsOffset(
+    topics: { topic: string; partitions: { partition: number }[]; fromBeginning?: boolean }[],
+  ): Promise<{ topic: string; partitions: { partition: number; offset: string }[] }[]>
+}
+
+type CreateCluster = (options: {
+  metadataMaxAge?: number
+  allowAutoTopicCreation?: boolean
+  isolationLevel?: number
+}) => KafkaCluster
+
+/** READ_COMMITTED: aborted transactional messages are never handed to process(). */
+export const READ_COMMITTED = 1
+
+/**
+ * Creates a protocol-level Cluster that shares the Kafka instance's configuration (brokers, TLS,
+ * SASL, client id, retry). Throws when the instance is not a kafkajs 2.x Kafka.
+ */
+export function createCluster(kafka: Kafka): KafkaCluster {
+  const symbol = Object.getOwnPropertySymbols(kafka).find((s) => s.description === 'private:Kafka:createCluster')
+  const create = symbol === undefined ? undefined : (kafka as unknown as Record<symbol, unknown>)[symbol]
+  if (typeof create !== 'function') {
+    throw new TypeError('options.kafka must be a kafkajs 2.x Kafka instance (new Kafka({ brokers }))')
+  }
+  return (create as CreateCluster)({
+    allowAutoTopicCreation: false,
+    isolationLevel: READ_COMMITTED,
+    metadataMaxAge: 60_000,
+  })
+}

@@ -1,0 +1,138 @@
+import pRetry from 'p-retry'
+import type { KafkaCluster } from './cluster.js'
+
+export interface TopicPartitionOffset {
+  topic: string
+  partition: number
+  offset: string
+}
+
+export const tpKey = (topic: string, partition: number): string => `${topic}\u0000${partition}`
+
+function groupByTopic<T extends { topic: string; partition: number }>(items: readonly T[]) {
+  const byTopic = new Map<string, T[]>()
+  for (const item of items) {
+    const list = byTopic.get(item.topic) ?? []
+    list.push(item)
+    byTopic.set(item.topic, list)
+  }
+  return [...byTopic.entries()]
+}
+
+const COORDINATOR_ERRORS = new Set([
+  'NOT_COORDINATOR_FOR_GROUP',
+  'NOT_COORDINATOR',
+  'COORDINATOR_NOT_AVAILABLE',
+  'GROUP_COORDINATOR_NOT_AVAILABLE',
+  'COORDINATOR_LOAD_IN_PROGRESS',
+  'GROUP_LOAD_IN_PROGRESS',
+  'REQUEST_TIMED_OUT',
+])
+
+function isRetriable(error: unknown): boolean {
+  const e = error as { type?: string; retriable?: boolean; name?: string }
+  return (
+    (e.type !== undefined && COORDINATOR_ERRORS.has(e.type)) ||
+    e.name === 'KafkaJSConnectionError' ||
+    e.name === 'KafkaJSConnectionClosedError' ||
+    e.name === 'KafkaJSRequestTimeoutError'
+  )
+}
+
+/**
+ * Offsets of one consumer group, read and written without joining the group (generation -1,
+ * empty member id), the way Kasper stored them. Kafka's own tools see them:
+ * `kafka-consumer-groups --describe --group <groupId>`.
+ */
+export class GroupOffsets {
+  constructor(
+    private readonly cluster: KafkaCluster,
+    readonly groupId: string,
+    private readonly retries = 5,
+  ) {}
+
+  /** Committed next-offsets; a topic-partition with no commit is absent from the map. */
+  async fetchCommitted(partitions: readonly { topic: string; partition: number }[]): Promise<Map<string, string>> {
+    const response = await this.#withCoordinator((broker) =>
+      broker.offsetFetch({
+        groupId: this.groupId,
+        topics: groupByTopic(partitions).map(([topic, list]) => ({
+          topic,
+          partitions: list.map(({ partition }) => ({ partition })),
+        })),
+      }),
+    )
+    const committed = new Map<string, string>()
+    for (const { topic, partitions: list } of response.responses) {
+      for (const { partition, offset } of list) {
+        if (BigInt(offset) >= 0n) committed.set(tpKey(topic, partition), offset)
+      }
+    }
+    return committed
+  }
+
+  /** Commits next-offsets (last processed + 1). Retries coordinator moves and connection errors. */
+  async commit(offsets: readonly TopicPartitionOffset[]): Promise<void> {
+    if (offsets.length === 0) return
+    await this.#withCoordinator((broker) =>
+      broker.offsetCommit({
+        groupId: this.groupId,
+        groupGenerationId: -1,
+        memberId: '',
+        topics: groupByTopic(offsets).map(([topic, list]) => ({
+          topic,
+          partitions: list.map(({ partition, offset }) => ({ partition, offset })),
+        })),
+      }),
+    )
+  }
+
+  #withCoordinator<T>(call: (broker: Awaited<ReturnType<KafkaCluster['findGroupCoordinator']>>) => Promise<T>) {
+    return pRetry(
+      async () => {
+        const broker = await this.cluster.findGroupCoordinator({ groupId: this.groupId })
+        return call(broker)
+      },
+      {
+        retries: this.retries,
+        minTimeout: 100,
+        maxTimeout: 2000,
+        shouldRetry: ({ error }) => isRetriable(error),
+      },
+    )
+  }
+}
+
+export interface LogBounds {
+  /** First offset still in the log. */
+  start: string
+  /** The high-water mark: offset of the next message to be written. */
+  end: string
+}
+
+/** Log start and end offsets of each topic-partition. */
+export async function fetchLogBounds(
+  cluster: KafkaCluster,
+  partitions: readonly { topic: string; partition: number }[],
+): Promise<Map<string, LogBounds>> {
+  const request = (fromBeginning: boolean) =>
+    cluster.fetchTopicsOffset(
+      groupByTopic(partitions).map(([topic, list]) => ({
+        topic,
+        partitions: list.map(({ partition }) => ({ partition })),
+        fromBeginning,
+      })),
+    )
+  const [starts, ends] = await Promise.all([request(true), request(false)])
+  const bounds = new Map<string, LogBounds>()
+  for (const { topic, partitions: list } of starts) {
+    for (const { partition, offset } of list) bounds.set(tpKey(topic, partition), { start: offset, end: offset })
+  }
+  for (const { topic, partitions: list } of ends) {
+    for (const { partition, offset } of list) {
+      const key = tpKey(topic, partition)
+      bounds.set(key, { start: bounds.get(key)?.start ?? '0', end: offset })
+    }
+  }
+  return bounds
+}

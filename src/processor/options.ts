@@ -1,0 +1,79 @@
+import type { Kafka } from 'kafkajs'
+import { z } from 'zod'
+import type { Logger } from '../logging/logger.js'
+import { silentLogger } from '../logging/logger.js'
+import type { MetricsProvider } from '../metrics/provider.js'
+import { NoopMetrics } from '../metrics/provider.js'
+import { parseOptions } from '../options.js'
+
+const positiveInt = (field: string) =>
+  z
+    .number({ error: `${field} must be a number` })
+    .int(`${field} must be an integer`)
+    .positive(`${field} must be > 0`)
+
+const isKafka = (v: unknown): v is Kafka =>
+  typeof v === 'object' &&
+  v !== null &&
+  typeof (v as Kafka).producer === 'function' &&
+  typeof (v as Kafka).admin === 'function'
+const isLogger = (v: unknown): v is Logger =>
+  typeof v === 'object' &&
+  v !== null &&
+  ['debug', 'info', 'warn', 'error', 'child'].every((m) => typeof (v as Record<string, unknown>)[m] === 'function')
+const isMetrics = (v: unknown): v is MetricsProvider =>
+  typeof v === 'object' &&
+  v !== null &&
+  ['counter', 'gauge', 'histogram'].every((m) => typeof (v as Record<string, unknown>)[m] === 'function')
+
+export const topicProcessorSchema = z
+  .object({
+    topicProcessorName: z
+      .string({ error: 'topicProcessorName must be a string' })
+      .regex(/^[A-Za-z0-9._-]{1,200}$/, 'topicProcessorName must be 1-200 characters of A-Z a-z 0-9 . _ -'),
+    kafka: z.custom<Kafka>(isKafka, 'kafka must be a kafkajs Kafka instance'),
+    inputTopics: z
+      .array(z.string().min(1, 'topic names must not be empty'), {
+        error: 'inputTopics must be an array of topic names',
+      })
+      .min(1, 'inputTopics must name at least one topic')
+      .refine((t) => new Set(t).size === t.length, 'inputTopics must not repeat a topic'),
+    inputPartitions: z
+      .array(z.number().int('partitions must be integers').nonnegative('partitions must be >= 0'), {
+        error: 'inputPartitions must be an array of partition numbers',
+      })
+      .min(1, 'inputPartitions must list at least one partition')
+      .refine((p) => new Set(p).size === p.length, 'inputPartitions must not repeat a partition'),
+    batchSize: positiveInt('batchSize').default(1000),
+    batchWaitMs: positiveInt('batchWaitMs').default(5000),
+    initialOffset: z.enum(['earliest', 'latest']).default('earliest'),
+    offsetReset: z.enum(['none', 'earliest', 'latest']).default('none'),
+    processTimeoutMs: positiveInt('processTimeoutMs').optional(),
+    logger: z.custom<Logger>(isLogger, 'logger must implement debug/info/warn/error/child').default(silentLogger),
+    metrics: z
+      .custom<MetricsProvider>(isMetrics, 'metrics must implement counter/gauge/histogram')
+      .default(() => new NoopMetrics()),
+    metricsUpdateIntervalMs: positiveInt('metricsUpdateIntervalMs').default(15_000),
+    fetchMaxWaitMs: positiveInt('fetchMaxWaitMs').default(250),
+    fetchMaxBytes: positiveInt('fetchMaxBytes').default(16 * 1024 * 1024),
+    fetchMaxBytesPerPartition: positiveInt('fetchMaxBytesPerPartition').default(1024 * 1024),
+    maxBufferedMessagesPerPartition: positiveInt('maxBufferedMessagesPerPartition').optional(),
+    unavailableTimeoutMs: positiveInt('unavailableTimeoutMs').default(60_000),
+  })
+  .strict()
+
+/** Options as the user writes them (defaults optional). Documented field by field in docs/topic-processor.md. */
+export type TopicProcessorOptions = z.input<typeof topicProcessorSchema>
+export type ResolvedTopicProcessorOptions = z.output<typeof topicProcessorSchema> & {
+  maxBufferedMessagesPerPartition: number
+}
+
+export function resolveTopicProcessorOptions(input: unknown): ResolvedTopicProcessorOptions {
+  const parsed = parseOptions('TopicProcessor', topicProcessorSchema, input)
+  return {
+    ...parsed,
+    maxBufferedMessagesPerPartition: parsed.maxBufferedMessagesPerPartition ?? Math.max(2 * parsed.batchSize, 1000),
+  }
+}
+
+export const consumerGroupId = (topicProcessorName: string) => `kasper-topic-processor-${topicProcessorName}`

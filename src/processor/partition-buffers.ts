@@ -1,0 +1,110 @@
+import type { IncomingMessage } from '../types.js'
+
+/** Wakes a waiting loop: `wait(ms)` resolves on `notify()` or after `ms`, whichever comes first. */
+export class Notifier {
+  #waiters: (() => void)[] = []
+
+  notify(): void {
+    const waiters = this.#waiters
+    this.#waiters = []
+    for (const wake of waiters) wake()
+  }
+
+  wait(timeoutMs: number): Promise<void> {
+    return new Promise((resolve) => {
+      const timer = setTimeout(done, Math.max(0, timeoutMs))
+      const wake = () => {
+        clearTimeout(timer)
+        resolve()
+      }
+      function done() {
+        resolve()
+      }
+      this.#waiters.push(wake)
+    })
+  }
+}
+
+interface Pending {
+  messages: IncomingMessage[]
+  head: number
+  /** When the oldest pending message arrived: the batch-wait clock starts then. */
+  since: number
+}
+
+/**
+ * Per partition, the messages of every input topic in arrival order (partition-wise join; order
+ * kept within each topic-partition because each topic-partition is appended in offset order).
+ */
+export class PartitionBuffers {
+  readonly #pending = new Map<number, Pending>()
+
+  constructor(partitions: readonly number[]) {
+    for (const p of partitions) this.#pending.set(p, { messages: [], head: 0, since: 0 })
+  }
+
+  push(partition: number, messages: readonly IncomingMessage[], now: number): void {
+    const pending = this.#pending.get(partition)
+    if (!pending || messages.length === 0) return
+    if (pending.head === pending.messages.length) {
+      pending.messages = []
+      pending.head = 0
+      pending.since = now
+    }
+    for (const m of messages) pending.messages.push(m)
+  }
+
+  size(partition: number): number {
+    const pending = this.#pending.get(partition)
+    return pending ? pending.messages.length - pending.head : 0
+  }
+
+  /** Removes and returns up to `max` messages, oldest first. */
+  take(partition: number, max: number, now: number): IncomingMessage[] {
+    const pending = this.#pending.get(partition)
+    if (!pending) return []
+    const end = Math.min(pending.head + max, pending.messages.length)
+    const batch = pending.messages.slice(pending.head, end)
+    pending.head = end
+    if (pending.head === pending.messages.length) {
+      pending.messages = []
+      pending.head = 0
+    } else {
+      if (pending.head > 4096 && pending.head * 2 > pending.messages.length) {
+        pending.messages = pending.messages.slice(pending.head)
+        pending.head = 0
+      }
+      // What stays behind starts a new wait from now: it was read during the batch just taken.
+      pending.since = now
+    }
+    return batch
+  }
+
+  /**
+   * The partition whose batch is due: full (`batchSize`) or waited `batchWaitMs`. Partitions are
+   * scanned round-robin from `after`, so a busy partition cannot starve the others.
+   */
+  due(batchSize: number, batchWaitMs: number, now: number, after: number | undefined): number | undefined {
+    const order = [...this.#pending.keys()]
+    const start = after === undefined ? 0 : order.indexOf(after) + 1
+    for (let i = 0; i < order.length; i++) {
+      const partition = order[(start + i) % order.length] as number
+      const size = this.size(partition)
+      if (size === 0) continue
+      const pending = this.#pending.get(partition) as Pending
+      if (size >= batchSize || now - pending.since >= batchWaitMs) return partition
+    }
+    return undefined
+  }
+
+  /** Milliseconds until the earliest partial batch is due; undefined when nothing is pending. */
+  nextDeadline(batchWaitMs: number, now: number): number | undefined {
+    let next: number | undefined
+    for (const [partition, pending] of this.#pending) {
+      if (this.size(partition) === 0) continue
+      const left = pending.since + batchWaitMs - now
+      next = next === undefined ? left : Math.min(next, left)
+    }
+    return next
+  }
+}

@@ -1,0 +1,395 @@
+/**
+ * TopicProcessor: Kasper's single-threaded batch loop.
+ *
+ *   fetcher (async task)                     main loop (one batch at a time)
+ *   ─────────────────────                    ──────────────────────────────────────────────
+ *   Fetch from partition leaders ──push──▶   PartitionBuffers ──due(p)──▶ process(messages, sender)
+ *   (stops reading a partition                                             │
+ *    whose buffer is full)                                                 ▼
+ *                                                      produce queued output, acks = -1
+ *                                                                          │
+ *                                                                          ▼
+ *                                              commit last offset + 1 per topic-partition
+ *
+ * No group membership: offsets live in group `kasper-topic-processor-<name>`, written as a
+ * non-member. A failed stage rejects runLoop() with a BatchError and commits nothing of that batch.
+ */
+import { BatchError, ErrorCodes, KasperError, ProcessorMissingError } from '../errors.js'
+import { createCluster, type KafkaCluster } from '../kafka/cluster.js'
+import { fetchLogBounds, GroupOffsets, type TopicPartitionOffset, tpKey } from '../kafka/offsets.js'
+import { FetchOffsetOutOfRange, PartitionReader } from '../kafka/partition-reader.js'
+import { OutputProducer } from '../kafka/producer.js'
+import { checkTopicLayout } from '../kafka/topic-layout.js'
+import type { Logger } from '../logging/logger.js'
+import { BatchSender } from '../sender/sender.js'
+import type { IncomingMessage, MessageProcessor, MessageProcessors, OutgoingMessage } from '../types.js'
+import {
+  consumerGroupId,
+  type ResolvedTopicProcessorOptions,
+  resolveTopicProcessorOptions,
+  type TopicProcessorOptions,
+} from './options.js'
+import { Notifier, PartitionBuffers } from './partition-buffers.js'
+import { ProcessorMetrics } from './processor-metrics.js'
+import { resolveStartOffsets } from './start-offsets.js'
+
+type State = 'idle' | 'running' | 'closing' | 'closed'
+
+interface Session {
+  cluster: KafkaCluster
+  producer: OutputProducer
+  offsets: GroupOffsets
+  reader: PartitionReader
+  processors: Map<number, MessageProcessor>
+  /** Next offset to process, per topic-partition: what is (or will be) committed. */
+  committed: Map<string, string>
+  highWatermarks: Map<string, string>
+}
+
+export class TopicProcessor {
+  readonly options: ResolvedTopicProcessorOptions
+  readonly groupId: string
+  readonly #processors: MessageProcessors
+  readonly #logger: Logger
+  readonly #metrics: ProcessorMetrics
+  readonly #buffers: PartitionBuffers
+  readonly #dataReady = new Notifier()
+  readonly #spaceFreed = new Notifier()
+  #state: State = 'idle'
+  #run: Promise<void> | undefined
+  #closing: Promise<void> | undefined
+  #fetchError: unknown
+  #lastPartition: number | undefined
+
+  constructor(options: TopicProcessorOptions, processors: MessageProcessors) {
+    this.options = resolveTopicProcessorOptions(options)
+    this.groupId = consumerGroupId(this.options.topicProcessorName)
+    if (!(processors instanceof Map) && typeof processors !== 'function') {
+      throw new TypeError('processors must be a Map<number, MessageProcessor> or a function of the partition')
+    }
+    if (processors instanceof Map) {
+      for (const p of this.options.inputPartitions) {
+        if (!isProcessor(processors.get(p))) throw new ProcessorMissingError(p)
+      }
+    }
+    this.#processors = processors
+    this.#logger = this.options.logger.child({ processor: this.options.topicProcessorName })
+    this.#metrics = new ProcessorMetrics(this.options.metrics)
+    this.#buffers = new PartitionBuffers(this.options.inputPartitions)
+  }
+
+  /**
+   * Runs until close() (resolves) or the first error (rejects with a typed KasperError). Reads
+   * nothing before the input topics are checked.
+   */
+  runLoop(): Promise<void> {
+    if (this.#state === 'closed' || this.#state === 'closing') {
+      return Promise.reject(new KasperError(ErrorCodes.CLOSED, 'TopicProcessor is closed; create a new one'))
+    }
+    if (this.#run)
+      return Promise.reject(new KasperError(ErrorCodes.ALREADY_RUNNING, 'TopicProcessor is already running'))
+    this.#state = 'running'
+    this.#run = this.#runLoop()
+    return this.#run
+  }
+
+  /**
+   * Stops gracefully: the batch in flight finishes (produce, then commit), then every connection
+   * closes. Idempotent: every call returns the same promise. Never rejects; runLoop() carries errors.
+   */
+  close(): Promise<void> {
+    if (this.#closing) return this.#closing
+    const wasIdle = this.#state === 'idle'
+    this.#state = wasIdle || this.#state === 'closed' ? 'closed' : 'closing'
+    this.#dataReady.notify()
+    this.#spaceFreed.notify()
+    this.#closing = wasIdle || !this.#run ? Promise.resolve() : this.#run.then(noop, noop)
+    return this.#closing
+  }
+
+  get #stopping(): boolean {
+    return this.#state !== 'running'
+  }
+
+  async #runLoop(): Promise<void> {
+    let session: Session | undefined
+    let fetcher: Promise<void> | undefined
+    let lagTimer: NodeJS.Timeout | undefined
+    try {
+      session = await this.#open()
+      if (!this.#stopping) {
+        const live = session
+        fetcher = this.#fetchLoop(live)
+        lagTimer = setInterval(() => this.#updateLag(live), this.options.metricsUpdateIntervalMs)
+        lagTimer.unref()
+        await this.#mainLoop(live)
+      }
+    } catch (error) {
+      this.#logger.error({ err: error }, 'TopicProcessor stopped on error')
+      throw error
+    } finally {
+      this.#state = 'closing'
+      this.#dataReady.notify()
+      this.#spaceFreed.notify()
+      if (lagTimer) clearInterval(lagTimer)
+      await fetcher
+      if (session) {
+        this.#updateLag(session)
+        await Promise.allSettled([session.producer.disconnect(), session.cluster.disconnect()])
+      }
+      this.#state = 'closed'
+      this.#logger.info({}, 'TopicProcessor closed')
+    }
+  }
+
+  async #open(): Promise<Session> {
+    const { kafka, inputTopics, inputPartitions } = this.options
+    await checkTopicLayout(kafka, inputTopics, inputPartitions)
+    const processors = await this.#resolveProcessors()
+    const cluster = createCluster(kafka)
+    const producer = new OutputProducer(kafka)
+    try {
+      await cluster.connect()
+      await cluster.addMultipleTargetTopics([...inputTopics])
+      await producer.connect()
+      const offsets = new GroupOffsets(cluster, this.groupId)
+      const all = inputPartitions.flatMap((partition) => inputTopics.map((topic) => ({ topic, partition })))
+      const [committed, bounds] = await Promise.all([offsets.fetchCommitted(all), fetchLogBounds(cluster, all)])
+      const start = resolveStartOffsets(all, committed, bounds, this.options, this.#logger)
+      for (const s of start) {
+        this.#logger.info(
+          {
+            topic: s.topic,
+            partition: s.partition,
+            offset: s.offset,
+            source: s.source,
+            highWatermark: bounds.get(tpKey(s.topic, s.partition))?.end,
+          },
+          'consuming topic-partition',
+        )
+      }
+      const reader = new PartitionReader(cluster, start, {
+        maxWaitMs: this.options.fetchMaxWaitMs,
+        maxBytes: this.options.fetchMaxBytes,
+        maxBytesPerPartition: this.options.fetchMaxBytesPerPartition,
+        unavailableTimeoutMs: this.options.unavailableTimeoutMs,
+      })
+      const session: Session = {
+        cluster,
+        producer,
+        offsets,
+        reader,
+        processors,
+        committed: new Map(start.map((s) => [tpKey(s.topic, s.partition), s.offset])),
+        highWatermarks: new Map([...bounds].map(([k, b]) => [k, b.end])),
+      }
+      this.#updateLag(session)
+      return session
+    } catch (error) {
+      await Promise.allSettled([producer.disconnect(), cluster.disconnect()])
+      throw error
+    }
+  }
+
+  async #resolveProcessors(): Promise<Map<number, MessageProcessor>> {
+    const resolved = new Map<number, MessageProcessor>()
+    for (const partition of this.options.inputPartitions) {
+      let processor: unknown
+      try {
+        const source = this.#processors
+        processor = typeof source === 'function' ? await source(partition) : source.get(partition)
+      } catch (error) {
+        throw new ProcessorMissingError(partition, error)
+      }
+      if (!isProcessor(processor)) throw new ProcessorMissingError(partition)
+      resolved.set(partition, processor)
+    }
+    return resolved
+  }
+
+  async #fetchLoop(session: Session): Promise<void> {
+    const { inputTopics, inputPartitions, maxBufferedMessagesPerPartition } = this.options
+    const all = inputPartitions.flatMap((partition) => inputTopics.map((topic) => ({ topic, partition })))
+    while (!this.#stopping) {
+      const wanted = all.filter(({ partition }) => this.#buffers.size(partition) < maxBufferedMessagesPerPartition)
+      if (wanted.length === 0) {
+        await this.#spaceFreed.wait(1000)
+        continue
+      }
+      try {
+        const fetched = await session.reader.fetch(wanted)
+        const now = Date.now()
+        for (const { topic, partition, messages, highWatermark } of fetched) {
+          session.highWatermarks.set(tpKey(topic, partition), highWatermark)
+          if (messages.length === 0) continue
+          this.#metrics.incoming.inc({ topic, partition }, messages.length)
+          this.#buffers.push(partition, messages, now)
+        }
+        if (fetched.length > 0) this.#dataReady.notify()
+      } catch (error) {
+        if (error instanceof FetchOffsetOutOfRange && (await this.#resetOutOfRange(session, error))) continue
+        this.#fetchError = error
+        this.#dataReady.notify()
+        return
+      }
+    }
+  }
+
+  /** Applies offsetReset to an offset that fell out of the log while running; false means fail. */
+  async #resetOutOfRange(session: Session, error: FetchOffsetOutOfRange): Promise<boolean> {
+    const { topic, partition, offset } = error
+    const bounds = (await fetchLogBounds(session.cluster, [{ topic, partition }])).get(tpKey(topic, partition))
+    if (!bounds) return false
+    try {
+      const [start] = resolveStartOffsets(
+        [{ topic, partition }],
+        new Map([[tpKey(topic, partition), offset]]),
+        new Map([[tpKey(topic, partition), bounds]]),
+        this.options,
+        this.#logger,
+      )
+      if (!start || start.offset === offset) return false
+      session.reader.seek(topic, partition, start.offset)
+      return true
+    } catch (outOfRange) {
+      this.#fetchError = outOfRange
+      return false
+    }
+  }
+
+  async #mainLoop(session: Session): Promise<void> {
+    const { batchSize, batchWaitMs } = this.options
+    while (true) {
+      if (this.#fetchError !== undefined) throw this.#fetchError
+      if (this.#stopping) return
+      const now = Date.now()
+      const partition = this.#buffers.due(batchSize, batchWaitMs, now, this.#lastPartition)
+      if (partition !== undefined) {
+        this.#lastPartition = partition
+        const messages = this.#buffers.take(partition, batchSize, now)
+        this.#spaceFreed.notify()
+        await this.#processBatch(session, partition, messages)
+        continue
+      }
+      const wait = this.#buffers.nextDeadline(batchWaitMs, now) ?? batchWaitMs
+      await this.#dataReady.wait(wait)
+    }
+  }
+
+  async #processBatch(session: Session, partition: number, messages: IncomingMessage[]): Promise<void> {
+    const position = batchPosition(partition, messages)
+    const next: TopicPartitionOffset[] = Object.entries(position.offsets).map(([topic, o]) => ({
+      topic,
+      partition,
+      offset: (BigInt(o.last) + 1n).toString(),
+    }))
+    const labels = { partition }
+    const fail = (stage: string, code: ConstructorParameters<typeof BatchError>[0], what: string, cause: unknown) => {
+      this.#metrics.batchFailures.inc({ partition, stage })
+      return new BatchError(code, what, position, cause)
+    }
+    const sender = new BatchSender((out) => this.#produce(session, out))
+    const processor = session.processors.get(partition) as MessageProcessor
+
+    const t0 = performance.now()
+    await this.#runProcess(processor, messages, sender, partition).catch((error: unknown) => {
+      if (KasperError.is(error, ErrorCodes.PROCESS_TIMEOUT)) {
+        throw fail(
+          'timeout',
+          ErrorCodes.PROCESS_TIMEOUT,
+          `process() exceeded processTimeoutMs (${this.options.processTimeoutMs} ms)`,
+          undefined,
+        )
+      }
+      throw fail('process', ErrorCodes.PROCESS_FAILED, 'process() failed', error)
+    })
+    const t1 = performance.now()
+    await sender.flush().catch((error: unknown) => {
+      throw fail('produce', ErrorCodes.PRODUCE_FAILED, 'producing the batch output failed', error)
+    })
+    const t2 = performance.now()
+    await session.offsets.commit(next).catch((error: unknown) => {
+      throw fail('commit', ErrorCodes.COMMIT_FAILED, 'committing the batch offsets failed', error)
+    })
+    const t3 = performance.now()
+
+    for (const { topic, offset } of next) {
+      session.committed.set(tpKey(topic, partition), offset)
+      this.#metrics.committedOffset.set({ topic, partition }, Number(offset))
+    }
+    this.#metrics.batchSize.observe(labels, messages.length)
+    this.#metrics.processSeconds.observe(labels, (t1 - t0) / 1000)
+    this.#metrics.produceSeconds.observe(labels, (t2 - t1) / 1000)
+    this.#metrics.commitSeconds.observe(labels, (t3 - t2) / 1000)
+    this.#logger.debug(
+      {
+        partition,
+        messages: messages.length,
+        produced: sender.produced,
+        offsets: position.offsets,
+        processMs: round(t1 - t0),
+        produceMs: round(t2 - t1),
+        commitMs: round(t3 - t2),
+      },
+      'batch committed',
+    )
+  }
+
+  async #runProcess(processor: MessageProcessor, messages: IncomingMessage[], sender: BatchSender, partition: number) {
+    const controller = new AbortController()
+    const timeoutMs = this.options.processTimeoutMs
+    if (timeoutMs === undefined) {
+      await processor.process(messages, sender, { partition, signal: controller.signal })
+      return
+    }
+    let timer: NodeJS.Timeout | undefined
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => {
+        controller.abort(new KasperError(ErrorCodes.PROCESS_TIMEOUT, 'process() timed out'))
+        reject(controller.signal.reason)
+      }, timeoutMs)
+    })
+    try {
+      await Promise.race([
+        Promise.resolve(processor.process(messages, sender, { partition, signal: controller.signal })),
+        timeout,
+      ])
+    } finally {
+      clearTimeout(timer)
+    }
+  }
+
+  async #produce(session: Session, messages: readonly OutgoingMessage[]): Promise<void> {
+    await session.producer.produce(messages)
+    const perTopic = new Map<string, number>()
+    for (const m of messages) perTopic.set(m.topic, (perTopic.get(m.topic) ?? 0) + 1)
+    for (const [topic, count] of perTopic) this.#metrics.outgoing.inc({ topic }, count)
+  }
+
+  #updateLag(session: Session): void {
+    for (const [key, committed] of session.committed) {
+      const [topic, partition] = key.split('\u0000') as [string, string]
+      const hwm = session.highWatermarks.get(key)
+      if (hwm !== undefined) {
+        this.#metrics.lag.set({ topic, partition }, Math.max(0, Number(BigInt(hwm) - BigInt(committed))))
+      }
+    }
+  }
+}
+
+function isProcessor(value: unknown): value is MessageProcessor {
+  return typeof value === 'object' && value !== null && typeof (value as MessageProcessor).process === 'function'
+}
+
+function batchPosition(partition: number, messages: readonly IncomingMessage[]) {
+  const offsets: Record<string, { first: string; last: string }> = {}
+  for (const m of messages) {
+    const o = offsets[m.topic]
+    if (o) o.last = m.offset
+    else offsets[m.topic] = { first: m.offset, last: m.offset }
+  }
+  return { partition, offsets }
+}
+
+const round = (ms: number) => Math.round(ms * 10) / 10
+const noop = () => {}

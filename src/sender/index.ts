@@ -1,0 +1,1 @@
+export { BatchSender, type ProduceFn } from './sender.js'

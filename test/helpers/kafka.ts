@@ -1,0 +1,121 @@
+import { randomUUID } from 'node:crypto'
+import { Kafka, type KafkaMessage, logLevel, type Message } from 'kafkajs'
+import { inject } from 'vitest'
+
+export const brokers = (): string[] => inject('kafkaBrokers')
+export const redisUrl = (): string => inject('redisUrl')
+
+export function createKafka(clientId = 'kasper-test'): Kafka {
+  return new Kafka({ clientId, brokers: brokers(), logLevel: logLevel.NOTHING })
+}
+
+export const uniqueName = (prefix: string): string => `${prefix}-${randomUUID().slice(0, 8)}`
+
+export async function createTopics(kafka: Kafka, topics: readonly string[], numPartitions: number): Promise<void> {
+  const admin = kafka.admin()
+  await admin.connect()
+  try {
+    await admin.createTopics({
+      waitForLeaders: true,
+      topics: topics.map((topic) => ({ topic, numPartitions, replicationFactor: 1 })),
+    })
+  } finally {
+    await admin.disconnect()
+  }
+}
+
+export async function produce(kafka: Kafka, topic: string, messages: Message[]): Promise<void> {
+  const producer = kafka.producer({ allowAutoTopicCreation: false })
+  await producer.connect()
+  try {
+    for (let i = 0; i < messages.length; i += 5000) {
+      await producer.send({ topic, acks: -1, messages: messages.slice(i, i + 5000) })
+    }
+  } finally {
+    await producer.disconnect()
+  }
+}
+
+export interface ReadMessage {
+  topic: string
+  partition: number
+  offset: string
+  key: string | null
+  value: string | null
+}
+
+/** Reads a topic from the beginning with kafkajs's own consumer until `count` messages arrived (or times out). */
+export async function readTopic(
+  kafka: Kafka,
+  topic: string,
+  count: number,
+  timeoutMs = 30_000,
+): Promise<ReadMessage[]> {
+  const consumer = kafka.consumer({ groupId: uniqueName('kasper-test-reader'), maxWaitTimeInMs: 100 })
+  const seen: ReadMessage[] = []
+  await consumer.connect()
+  try {
+    let done: () => void = () => {}
+    const finished = new Promise<void>((resolve) => {
+      done = resolve
+    })
+    await consumer.subscribe({ topic, fromBeginning: true })
+    await consumer.run({
+      eachMessage: async ({
+        topic: t,
+        partition,
+        message,
+      }: {
+        topic: string
+        partition: number
+        message: KafkaMessage
+      }) => {
+        seen.push({
+          topic: t,
+          partition,
+          offset: message.offset,
+          key: message.key?.toString() ?? null,
+          value: message.value?.toString() ?? null,
+        })
+        if (seen.length >= count) done()
+      },
+    })
+    await Promise.race([finished, new Promise((r) => setTimeout(r, timeoutMs))])
+    // a short grace period to catch messages beyond the expected count
+    await new Promise((r) => setTimeout(r, 300))
+    return seen
+  } finally {
+    await consumer.disconnect()
+  }
+}
+
+/** Committed offsets of a group for one topic, by partition (-1 when none). */
+export async function committedOffsets(kafka: Kafka, groupId: string, topic: string): Promise<Map<number, string>> {
+  const admin = kafka.admin()
+  await admin.connect()
+  try {
+    const [result] = await admin.fetchOffsets({ groupId, topics: [topic] })
+    return new Map((result?.partitions ?? []).map((p) => [p.partition, p.offset]))
+  } finally {
+    await admin.disconnect()
+  }
+}
+
+export async function waitFor<T>(
+  check: () => Promise<T | undefined> | T | undefined,
+  timeoutMs = 20_000,
+  stepMs = 100,
+): Promise<T> {
+  const deadline = Date.now() + timeoutMs
+  let last: unknown
+  while (Date.now() < deadline) {
+    try {
+      const value = await check()
+      if (value !== undefined && value !== false) return value
+    } catch (error) {
+      last = error
+    }
+    await new Promise((r) => setTimeout(r, stepMs))
+  }
+  throw new Error(`condition not met within ${timeoutMs} ms${last ? `: ${String(last)}` : ''}`)
+}

@@ -1,0 +1,42 @@
+/**
+ * Brings up the real infrastructure once per test run: a Kafka broker (unless KAFKA_BROKERS names
+ * one) and Redis. Stops at the end what it started. When the broker cannot start (no Java 17, no
+ * Maven), fails with one line that says what is missing.
+ */
+import type { TestProject } from 'vitest/node'
+import { checkPrerequisites, startBroker, stopBroker } from '../../scripts/lib/broker.mjs'
+import { startRedis, stopRedis } from '../../scripts/lib/redis.mjs'
+
+declare module 'vitest' {
+  export interface ProvidedContext {
+    kafkaBrokers: string[]
+    redisUrl: string
+  }
+}
+
+export default async function setup(project: TestProject) {
+  let startedBroker = false
+  let startedRedis = false
+  let brokers: string[]
+  const log = (line: string) => process.stderr.write(`${line}\n`)
+  try {
+    if (process.env.KAFKA_BROKERS) {
+      brokers = process.env.KAFKA_BROKERS.split(',').map((b) => b.trim())
+    } else {
+      checkPrerequisites()
+      const broker = await startBroker({ log })
+      startedBroker = broker.started
+      brokers = [broker.bootstrap]
+    }
+    const redis = await startRedis({ log })
+    startedRedis = redis.started
+    project.provide('kafkaBrokers', brokers)
+    project.provide('redisUrl', redis.url)
+  } catch (error) {
+    throw new Error(`test infrastructure unavailable: ${error instanceof Error ? error.message : String(error)}`)
+  }
+  return async () => {
+    if (startedBroker && !process.env.KASPER_KEEP_BROKER) await stopBroker()
+    if (startedRedis) stopRedis()
+  }
+}
