@@ -17,6 +17,11 @@ export function brokerSettings(env?: NodeJS.ProcessEnv): BrokerSettings
 export function checkPrerequisites(settings?: BrokerSettings): void
 export function provisionJars(settings?: BrokerSettings, log?: (line: string) => void): string
 export function runTool(name: string, args: string[], settings?: BrokerSettings): number
+export function toolOutput(
+  name: string,
+  args: string[],
+  settings?: BrokerSettings,
+): { status: number; stdout: string; stderr: string }
 export function brokerAnswers(bootstrap: string, timeoutMs?: number): Promise<boolean>
 export function startBroker(options?: {
   settings?: BrokerSettings

@@ -115,6 +115,16 @@ function javaArgs(settings, mainClass, args) {
 
 /** Runs one of Kafka's command-line tools from the cached jars; returns its exit code. */
 export function runTool(name, args, settings = brokerSettings()) {
+  return spawnTool(name, args, settings, 'inherit').status ?? 1
+}
+
+/** Runs one of Kafka's tools and returns `{ status, stdout, stderr }` (for tests and benchmarks). */
+export function toolOutput(name, args, settings = brokerSettings()) {
+  const result = spawnTool(name, args, settings, 'pipe')
+  return { status: result.status ?? 1, stdout: result.stdout ?? '', stderr: result.stderr ?? '' }
+}
+
+function spawnTool(name, args, settings, stdio) {
   const mainClass = TOOLS[name] ?? (name.includes('.') ? name : undefined)
   if (!mainClass) {
     throw new Error(`unknown Kafka tool "${name}"; known: ${Object.keys(TOOLS).join(', ')}`)
@@ -123,10 +133,7 @@ export function runTool(name, args, settings = brokerSettings()) {
   const needsBootstrap = name !== 'kafka-storage' && !args.includes('--bootstrap-server')
   const bootstrap = process.env.KAFKA_BROKERS?.split(',')[0] ?? settings.bootstrap
   const fullArgs = needsBootstrap ? ['--bootstrap-server', bootstrap, ...args] : args
-  const result = spawnSync('java', ['-Xmx256m', ...javaArgs(settings, mainClass, fullArgs)], {
-    stdio: 'inherit',
-  })
-  return result.status ?? 1
+  return spawnSync('java', ['-Xmx256m', ...javaArgs(settings, mainClass, fullArgs)], { stdio, encoding: 'utf8' })
 }
 
 export function readPid(settings) {

@@ -1,0 +1,76 @@
+import { describe, expect, it } from 'vitest'
+import { Notifier, PartitionBuffers } from '../../src/processor/partition-buffers.js'
+import type { IncomingMessage } from '../../src/types.js'
+
+const msg = (topic: string, partition: number, offset: number): IncomingMessage => ({
+  topic,
+  partition,
+  offset: String(offset),
+  timestamp: '0',
+  key: null,
+  value: null,
+  headers: {},
+})
+
+describe('PartitionBuffers', () => {
+  it('keeps arrival order across topics and offset order within each topic', () => {
+    const b = new PartitionBuffers([0])
+    b.push(0, [msg('a', 0, 0), msg('a', 0, 1)], 0)
+    b.push(0, [msg('b', 0, 0)], 1)
+    b.push(0, [msg('a', 0, 2)], 2)
+    expect(b.take(0, 10, 3).map((m) => `${m.topic}${m.offset}`)).toEqual(['a0', 'a1', 'b0', 'a2'])
+    expect(b.size(0)).toBe(0)
+  })
+
+  it('a partition is due when full or when its oldest message waited batchWaitMs', () => {
+    const b = new PartitionBuffers([0, 1])
+    b.push(0, [msg('a', 0, 0)], 1000)
+    expect(b.due(2, 500, 1400, undefined)).toBeUndefined()
+    expect(b.nextDeadline(500, 1400)).toBe(100)
+    expect(b.due(2, 500, 1500, undefined)).toBe(0)
+    b.push(1, [msg('a', 1, 0), msg('a', 1, 1)], 1500)
+    expect(b.due(2, 500, 1500, 0)).toBe(1)
+  })
+
+  it('takes at most batchSize and restarts the wait clock for what stays behind', () => {
+    const b = new PartitionBuffers([0])
+    b.push(
+      0,
+      [0, 1, 2, 3, 4].map((o) => msg('a', 0, o)),
+      0,
+    )
+    expect(b.take(0, 2, 100).map((m) => m.offset)).toEqual(['0', '1'])
+    expect(b.size(0)).toBe(3)
+    expect(b.nextDeadline(1000, 100)).toBe(1000)
+    expect(b.take(0, 10, 200).map((m) => m.offset)).toEqual(['2', '3', '4'])
+  })
+
+  it('scans round-robin so a busy partition cannot starve the others', () => {
+    const b = new PartitionBuffers([0, 1, 2])
+    for (const p of [0, 1, 2]) b.push(p, [msg('a', p, 0), msg('a', p, 1)], 0)
+    expect(b.due(2, 1000, 0, 0)).toBe(1)
+    expect(b.due(2, 1000, 0, 1)).toBe(2)
+    expect(b.due(2, 1000, 0, 2)).toBe(0)
+  })
+
+  it('ignores partitions it does not own', () => {
+    const b = new PartitionBuffers([0])
+    b.push(7, [msg('a', 7, 0)], 0)
+    expect(b.size(7)).toBe(0)
+    expect(b.take(7, 1, 0)).toEqual([])
+  })
+})
+
+describe('Notifier', () => {
+  it('wakes waiters on notify and otherwise after the timeout', async () => {
+    const n = new Notifier()
+    const started = Date.now()
+    const woken = n.wait(10_000)
+    n.notify()
+    await woken
+    expect(Date.now() - started).toBeLessThan(1000)
+    const t0 = Date.now()
+    await n.wait(50)
+    expect(Date.now() - t0).toBeGreaterThanOrEqual(45)
+  })
+})
