@@ -39,6 +39,25 @@ export {
   type PrometheusMetricsOptions,
 } from './metrics/index.js'
 export { consumerGroupId, TopicProcessor, type TopicProcessorOptions } from './processor/index.js'
+export {
+  bufferCodec,
+  type Codec,
+  createRedisClient,
+  jsonCodec,
+  type KeyValueStore,
+  MemoryMultiStore,
+  MemoryStore,
+  type MemoryStoreOptions,
+  type MultiStore,
+  type PutOptions,
+  RedisMultiStore,
+  RedisStore,
+  type RedisStoreOptions,
+  STORE_CLIENT_OPTIONS,
+  stringCodec,
+  type TenantKey,
+  TenantMap,
+} from './stores/index.js'
 export type {
   BatchContext,
   IncomingMessage,

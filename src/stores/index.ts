@@ -1,0 +1,5 @@
+export { bufferCodec, type Codec, jsonCodec, stringCodec } from './codecs.js'
+export { MemoryMultiStore, MemoryStore } from './memory-store.js'
+export type { MemoryStoreOptions, RedisStoreOptions } from './options.js'
+export { createRedisClient, RedisMultiStore, RedisStore, STORE_CLIENT_OPTIONS } from './redis-store.js'
+export { type KeyValueStore, type MultiStore, type PutOptions, type TenantKey, TenantMap } from './types.js'
