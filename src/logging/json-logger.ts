@@ -20,6 +20,6 @@ export function jsonLogger(options: JsonLoggerOptions = {}): Logger {
       formatters: { level: (label) => ({ level: label }) },
       serializers: { err: pino.stdSerializers.errWithCause },
     },
-    pino.destination({ fd: options.destination ?? 1, sync: false }),
+    pino.destination({ fd: options.destination ?? 1, sync: true }),
   )
 }

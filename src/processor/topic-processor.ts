@@ -60,6 +60,10 @@ export class TopicProcessor {
   #closing: Promise<void> | undefined
   #fetchError: unknown
   #lastPartition: number | undefined
+  #markReady: () => void = noop
+  readonly #ready = new Promise<void>((resolve) => {
+    this.#markReady = resolve
+  })
 
   constructor(options: TopicProcessorOptions, processors: MessageProcessors) {
     this.options = resolveTopicProcessorOptions(options)
@@ -107,6 +111,11 @@ export class TopicProcessor {
     return this.#closing
   }
 
+  /** Resolves once the input is checked and reading has started (never rejects; runLoop() carries errors). */
+  ready(): Promise<void> {
+    return this.#ready
+  }
+
   get #stopping(): boolean {
     return this.#state !== 'running'
   }
@@ -122,6 +131,7 @@ export class TopicProcessor {
         fetcher = this.#fetchLoop(live)
         lagTimer = setInterval(() => this.#updateLag(live), this.options.metricsUpdateIntervalMs)
         lagTimer.unref()
+        this.#markReady()
         await this.#mainLoop(live)
       }
     } catch (error) {

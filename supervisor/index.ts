@@ -1,0 +1,6 @@
+export { defineJob, type Job, type JobContext, type JobDefinition, loadJob, range } from '../workers/job.js'
+export type { HealthState } from './metrics-server.js'
+export type { ResolvedSupervisorOptions, SupervisorOptions } from './options.js'
+export type { FailureKind } from './slice.js'
+export { parsePartitionList, type Slicing, slicePartitions } from './slicing.js'
+export { ExitCodes, Supervisor, type SupervisorEvents, type SupervisorResult } from './supervisor.js'

@@ -1,0 +1,42 @@
+import { z } from 'zod'
+import type { Logger } from '../src/logging/logger.js'
+import { parseOptions } from '../src/options.js'
+
+const positiveInt = (field: string) => z.number().int(`${field} must be an integer`).positive(`${field} must be > 0`)
+
+export const supervisorSchema = z
+  .object({
+    /** Path of the job module (compiled JavaScript). */
+    jobPath: z.string().min(1, 'jobPath must name a job module'),
+    /** Worker threads; each runs one slice of the partitions. */
+    workers: positiveInt('workers').default(1),
+    /** Overrides the job's inputPartitions (this daemon's share when several hosts run the job). */
+    partitions: z.array(z.number().int().nonnegative()).min(1, 'partitions must not be empty').optional(),
+    onFailure: z.enum(['restart', 'halt']).default('restart'),
+    /** Restarts allowed within restartWindowMs before the job halts. */
+    maxRestarts: z.number().int().nonnegative('maxRestarts must be >= 0').default(5),
+    restartWindowMs: positiveInt('restartWindowMs').default(300_000),
+    restartBackoffMs: positiveInt('restartBackoffMs').default(1000),
+    restartBackoffMaxMs: positiveInt('restartBackoffMaxMs').default(30_000),
+    /** Graceful stop deadline: past it, threads are terminated. */
+    shutdownTimeoutMs: positiveInt('shutdownTimeoutMs').default(30_000),
+    /** Metrics and health HTTP server; port 0 picks a free port, null disables it. */
+    metricsHost: z.string().min(1).default('127.0.0.1'),
+    metricsPort: z.number().int().min(0).max(65535).nullable().default(9464),
+    metricsIntervalMs: positiveInt('metricsIntervalMs').default(1000),
+    /** Per-worker heap limit (MB): a worker that exceeds it is stopped and handled by onFailure. */
+    workerMaxOldGenerationMb: positiveInt('workerMaxOldGenerationMb').optional(),
+    logger: z
+      .custom<Logger>(
+        (v) => typeof v === 'object' && v !== null && typeof (v as Logger).child === 'function',
+        'logger must be a Logger',
+      )
+      .optional(),
+  })
+  .strict()
+
+export type SupervisorOptions = z.input<typeof supervisorSchema>
+export type ResolvedSupervisorOptions = z.output<typeof supervisorSchema>
+
+export const parseSupervisorOptions = (input: unknown): ResolvedSupervisorOptions =>
+  parseOptions('Supervisor', supervisorSchema, input)

@@ -1,0 +1,132 @@
+import { EventEmitter } from 'node:events'
+import { existsSync } from 'node:fs'
+import { fileURLToPath } from 'node:url'
+import { Worker } from 'node:worker_threads'
+import type { SerializedError } from '../src/errors.js'
+import {
+  type FromWorker,
+  isFromWorker,
+  type ToWorker,
+  type WorkerData,
+  type WorkerMetrics,
+} from '../workers/protocol.js'
+
+/** The compiled worker entry: next to this file once built, or under dist/ when run from source. */
+export function workerEntry(): URL {
+  const candidates = [
+    new URL('../workers/entry.js', import.meta.url),
+    new URL('../dist/workers/entry.js', import.meta.url),
+  ]
+  const found = candidates.find((url) => existsSync(fileURLToPath(url)))
+  if (!found) throw new Error('workers/entry.js not found: run `npm run build` first')
+  return found
+}
+
+export type FailureKind = 'error' | 'exit' | 'out_of_memory'
+
+export interface SliceFailure {
+  kind: FailureKind
+  error: SerializedError
+  exitCode: number
+}
+
+export interface SliceEvents {
+  started: []
+  metrics: [WorkerMetrics]
+  /** The worker ended without being asked to, or its processor failed. */
+  failed: [SliceFailure]
+  /** The worker ended after a stop request (or was terminated at the deadline). */
+  stopped: [{ graceful: boolean }]
+}
+
+/**
+ * One run of one slice on one worker thread. A Slice is used once: a restart makes a new one.
+ * Failure detection: a 'failed' message (processor error), an uncaught error in the thread, an exit
+ * without a request (process.exit), or ERR_WORKER_OUT_OF_MEMORY under resourceLimits.
+ */
+export class Slice extends EventEmitter<SliceEvents> {
+  readonly #worker: Worker
+  #stopRequested = false
+  #reported: SerializedError | undefined
+  #threadError: Error | undefined
+  #ended = false
+  readonly exited: Promise<number>
+
+  constructor(
+    readonly index: number,
+    readonly partitions: readonly number[],
+    data: Omit<WorkerData, 'slice' | 'partitions'>,
+    maxOldGenerationMb?: number,
+  ) {
+    super()
+    const workerData: WorkerData = { ...data, slice: index, partitions: [...partitions] }
+    this.#worker = new Worker(workerEntry(), {
+      workerData,
+      ...(maxOldGenerationMb ? { resourceLimits: { maxOldGenerationSizeMb: maxOldGenerationMb } } : {}),
+    })
+    this.#worker.on('message', (message: unknown) => this.#onMessage(message))
+    this.#worker.on('error', (error) => {
+      this.#threadError = error
+    })
+    this.exited = new Promise((resolve) => {
+      this.#worker.once('exit', (code) => {
+        this.#onExit(code)
+        resolve(code)
+      })
+    })
+  }
+
+  /** Asks the worker to finish its batch, commit and exit. */
+  stop(): void {
+    this.#stopRequested = true
+    this.#worker.postMessage({ type: 'stop' } satisfies ToWorker)
+  }
+
+  /** Ends the thread at once (the batch in flight is not committed and will be replayed). */
+  async terminate(): Promise<void> {
+    this.#stopRequested = true
+    await this.#worker.terminate()
+  }
+
+  get threadId(): number {
+    return this.#worker.threadId
+  }
+
+  #onMessage(message: unknown) {
+    if (!isFromWorker(message)) return
+    const m = message as FromWorker
+    if (m.type === 'started') this.emit('started')
+    else if (m.type === 'metrics') this.emit('metrics', m.metrics)
+    else if (m.type === 'failed') this.#reported = m.error
+  }
+
+  #onExit(code: number) {
+    if (this.#ended) return
+    this.#ended = true
+    const threadError = this.#threadError as (Error & { code?: string }) | undefined
+    if (threadError?.code === 'ERR_WORKER_OUT_OF_MEMORY') {
+      this.emit('failed', { kind: 'out_of_memory', error: toSerialized(threadError), exitCode: code })
+    } else if (this.#reported) {
+      this.emit('failed', { kind: 'error', error: this.#reported, exitCode: code })
+    } else if (threadError) {
+      this.emit('failed', { kind: 'error', error: toSerialized(threadError), exitCode: code })
+    } else if (!this.#stopRequested) {
+      this.emit('failed', {
+        kind: 'exit',
+        error: { name: 'WorkerExit', message: `worker thread exited with code ${code} without being asked to stop` },
+        exitCode: code,
+      })
+    } else {
+      this.emit('stopped', { graceful: code === 0 })
+    }
+  }
+}
+
+function toSerialized(error: Error & { code?: string }): SerializedError {
+  return {
+    name: error.name,
+    message: error.message,
+    ...(error.code ? { code: error.code } : {}),
+    ...(error.stack ? { stack: error.stack } : {}),
+  }
+}

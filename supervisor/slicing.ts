@@ -1,0 +1,43 @@
+/**
+ * Splits a job's partitions into disjoint, contiguous, balanced slices: sizes differ by at most one,
+ * every partition is in exactly one slice, order is kept. With more workers than partitions, only
+ * `partitions.length` slices are made (one partition each) and `idleWorkers` says how many were not
+ * started: an explicit choice the supervisor logs, since an empty slice could do no work.
+ */
+export interface Slicing {
+  slices: number[][]
+  idleWorkers: number
+}
+
+export function slicePartitions(partitions: readonly number[], workers: number): Slicing {
+  if (!Number.isInteger(workers) || workers < 1)
+    throw new RangeError(`workers must be a positive integer, got ${workers}`)
+  if (new Set(partitions).size !== partitions.length) throw new RangeError('partitions must not repeat')
+  const count = Math.min(workers, partitions.length)
+  const slices: number[][] = []
+  const base = Math.floor(partitions.length / Math.max(count, 1))
+  let extra = partitions.length % Math.max(count, 1)
+  let at = 0
+  for (let i = 0; i < count; i++) {
+    const size = base + (extra > 0 ? 1 : 0)
+    if (extra > 0) extra--
+    slices.push(partitions.slice(at, at + size))
+    at += size
+  }
+  return { slices, idleWorkers: workers - count }
+}
+
+/** Parses `0-5,8,10-11` into [0,1,2,3,4,5,8,10,11]. Throws a RangeError naming the bad part. */
+export function parsePartitionList(text: string): number[] {
+  const out: number[] = []
+  for (const part of text.split(',').map((p) => p.trim())) {
+    const match = /^(\d+)(?:-(\d+))?$/.exec(part)
+    if (!match) throw new RangeError(`invalid partition list "${text}": "${part}" is not N or N-M`)
+    const from = Number(match[1])
+    const to = match[2] === undefined ? from : Number(match[2])
+    if (to < from) throw new RangeError(`invalid partition list "${text}": range "${part}" goes backwards`)
+    for (let p = from; p <= to; p++) out.push(p)
+  }
+  if (new Set(out).size !== out.length) throw new RangeError(`invalid partition list "${text}": a partition repeats`)
+  return out
+}

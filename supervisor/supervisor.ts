@@ -1,0 +1,268 @@
+/**
+ * Supervisor: runs a job's partitions as disjoint slices, one worker thread per slice.
+ *
+ *   start()  load + validate the job ─▶ slicePartitions ─▶ one Slice (worker) per slice ─▶ HTTP
+ *   failure  'restart': back off, restart that slice only (others keep running), up to
+ *            maxRestarts within restartWindowMs, then halt; 'halt': stop everything, exit 1
+ *   stop()   every slice finishes its batch, produces, commits; past shutdownTimeoutMs the
+ *            threads are terminated (exit code 3)
+ */
+import { EventEmitter } from 'node:events'
+import { resolve } from 'node:path'
+import type { SerializedError } from '../src/errors.js'
+import { jsonLogger } from '../src/logging/json-logger.js'
+import type { Logger } from '../src/logging/logger.js'
+import { loadJob } from '../workers/job.js'
+import { type HealthState, MetricsServer } from './metrics-server.js'
+import { parseSupervisorOptions, type ResolvedSupervisorOptions, type SupervisorOptions } from './options.js'
+import { type FailureKind, Slice } from './slice.js'
+import { slicePartitions } from './slicing.js'
+import { SupervisorMetrics } from './supervisor-metrics.js'
+
+export const ExitCodes = { CLEAN: 0, HALTED: 1, USAGE: 2, TERMINATED: 3 } as const
+
+export interface SupervisorResult {
+  reason: 'stopped' | 'halted'
+  exitCode: (typeof ExitCodes)[keyof typeof ExitCodes]
+  /** Slices whose threads had to be terminated at the shutdown deadline. */
+  terminated: number[]
+  error?: SerializedError
+}
+
+export interface SupervisorEvents {
+  'slice-started': [{ slice: number; partitions: readonly number[]; restarts: number }]
+  'slice-failed': [{ slice: number; partitions: readonly number[]; kind: FailureKind; error: SerializedError }]
+  'slice-restarted': [{ slice: number; attempt: number; delayMs: number }]
+  halted: [{ slice: number; error: SerializedError }]
+  stopped: [SupervisorResult]
+}
+
+interface SliceState {
+  index: number
+  partitions: number[]
+  current: Slice | undefined
+  started: boolean
+  restartTimes: number[]
+  restartTimer: NodeJS.Timeout | undefined
+}
+
+export class Supervisor extends EventEmitter<SupervisorEvents> {
+  readonly options: ResolvedSupervisorOptions
+  readonly metrics = new SupervisorMetrics()
+  readonly #logger: Logger
+  readonly #slices: SliceState[] = []
+  #server: MetricsServer | undefined
+  #phase: 'new' | 'running' | 'stopping' | 'done' = 'new'
+  #halted = false
+  #finish: ((result: SupervisorResult) => void) | undefined
+  /** Resolves when the job ends: stopped (stop(), a signal) or halted by a failure. */
+  readonly done: Promise<SupervisorResult>
+
+  constructor(options: SupervisorOptions) {
+    super()
+    this.options = parseSupervisorOptions(options)
+    this.#logger = (this.options.logger ?? jsonLogger()).child({ component: 'supervisor' })
+    this.done = new Promise((resolveDone) => {
+      this.#finish = resolveDone
+    })
+  }
+
+  /** Loads and validates the job, starts one worker per slice and the HTTP server. */
+  async start(): Promise<void> {
+    if (this.#phase !== 'new') throw new Error('Supervisor.start() can be called once')
+    this.#phase = 'running'
+    const jobPath = resolve(this.options.jobPath)
+    let job: Awaited<ReturnType<typeof loadJob>>
+    try {
+      job = await loadJob(jobPath, true)
+    } catch (error) {
+      this.#phase = 'done'
+      throw error
+    }
+    const partitions = this.options.partitions ?? job.inputPartitions
+    const { slices, idleWorkers } = slicePartitions(partitions, this.options.workers)
+    if (idleWorkers > 0) {
+      this.#logger.warn(
+        { workers: this.options.workers, partitions: partitions.length, idleWorkers },
+        'more workers than partitions: starting one worker per partition',
+      )
+    }
+    this.metrics.slices.set(slices.length)
+    if (this.options.metricsPort !== null) {
+      this.#server = new MetricsServer(this.metrics, () => this.health())
+      await this.#server.listen(this.options.metricsHost, this.options.metricsPort)
+    }
+    this.#logger.info(
+      { job: job.topicProcessorName, jobPath, slices, metrics: this.#server?.url, onFailure: this.options.onFailure },
+      'supervisor starting',
+    )
+    for (const [index, slicePartitionsList] of slices.entries()) {
+      const state: SliceState = {
+        index,
+        partitions: slicePartitionsList,
+        current: undefined,
+        started: false,
+        restartTimes: [],
+        restartTimer: undefined,
+      }
+      this.#slices.push(state)
+      this.#launch(state, jobPath)
+    }
+  }
+
+  /** Where /metrics, /healthz and /readyz are served (undefined when disabled). */
+  get metricsUrl(): string | undefined {
+    return this.#server?.url
+  }
+
+  health(): HealthState {
+    return {
+      healthy: !this.#halted && this.#phase === 'running',
+      ready: this.#phase === 'running' && this.#slices.length > 0 && this.#slices.every((s) => s.started),
+      slices: this.#slices.map((s) => ({ slice: s.index, partitions: s.partitions, running: s.started })),
+    }
+  }
+
+  /** Graceful stop: idempotent; resolves with the same result as `done`. */
+  async stop(): Promise<SupervisorResult> {
+    if (this.#phase === 'new') {
+      this.#phase = 'done'
+      this.#end({ reason: 'stopped', exitCode: ExitCodes.CLEAN, terminated: [] })
+    } else if (this.#phase === 'running') {
+      void this.#shutdown('stopped')
+    }
+    return this.done
+  }
+
+  #launch(state: SliceState, jobPath: string) {
+    const slice = new Slice(
+      state.index,
+      state.partitions,
+      { jobPath, metricsIntervalMs: this.options.metricsIntervalMs },
+      this.options.workerMaxOldGenerationMb,
+    )
+    state.current = slice
+    state.started = false
+    slice.on('started', () => {
+      state.started = true
+      this.#updateUp()
+      this.#logger.info(
+        { slice: state.index, partitions: state.partitions, restarts: state.restartTimes.length },
+        'slice started',
+      )
+      this.emit('slice-started', {
+        slice: state.index,
+        partitions: state.partitions,
+        restarts: state.restartTimes.length,
+      })
+    })
+    slice.on('metrics', (metrics) => this.metrics.update(state.index, metrics))
+    slice.on('failed', (failure) => {
+      state.started = false
+      state.current = undefined
+      this.#updateUp()
+      this.metrics.failures.inc({ slice: state.index, kind: failure.kind })
+      this.#logger.error(
+        {
+          slice: state.index,
+          partitions: state.partitions,
+          kind: failure.kind,
+          exitCode: failure.exitCode,
+          err: failure.error,
+        },
+        `slice failed: ${failure.error.message}`,
+      )
+      this.emit('slice-failed', {
+        slice: state.index,
+        partitions: state.partitions,
+        kind: failure.kind,
+        error: failure.error,
+      })
+      if (this.#phase === 'running') this.#onFailure(state, failure.error, jobPath)
+    })
+    slice.on('stopped', () => {
+      state.started = false
+      state.current = undefined
+      this.#updateUp()
+    })
+  }
+
+  #onFailure(state: SliceState, error: SerializedError, jobPath: string) {
+    if (this.options.onFailure === 'halt') return this.#halt(state, error)
+    const now = Date.now()
+    state.restartTimes = state.restartTimes.filter((t) => now - t < this.options.restartWindowMs)
+    if (state.restartTimes.length >= this.options.maxRestarts) {
+      this.#logger.error(
+        { slice: state.index, restarts: state.restartTimes.length, windowMs: this.options.restartWindowMs },
+        'slice exceeded maxRestarts within restartWindowMs: halting the job',
+      )
+      return this.#halt(state, error)
+    }
+    const attempt = state.restartTimes.length + 1
+    const delayMs = Math.min(this.options.restartBackoffMs * 2 ** (attempt - 1), this.options.restartBackoffMaxMs)
+    state.restartTimes.push(now)
+    this.#logger.warn({ slice: state.index, attempt, delayMs }, 'restarting slice after back-off')
+    state.restartTimer = setTimeout(() => {
+      state.restartTimer = undefined
+      if (this.#phase !== 'running') return
+      this.metrics.restarts.inc({ slice: state.index })
+      this.emit('slice-restarted', { slice: state.index, attempt, delayMs })
+      this.#launch(state, jobPath)
+    }, delayMs)
+  }
+
+  #halt(state: SliceState, error: SerializedError) {
+    if (this.#halted) return
+    this.#halted = true
+    this.metrics.halts.inc()
+    this.emit('halted', { slice: state.index, error })
+    void this.#shutdown('halted', error)
+  }
+
+  async #shutdown(reason: 'stopped' | 'halted', error?: SerializedError) {
+    if (this.#phase !== 'running') return
+    this.#phase = 'stopping'
+    this.#logger.info({ reason, deadlineMs: this.options.shutdownTimeoutMs }, 'stopping every slice gracefully')
+    for (const state of this.#slices) {
+      clearTimeout(state.restartTimer)
+      state.current?.stop()
+    }
+    const running = this.#slices.filter((s) => s.current)
+    const deadline = new Promise<'deadline'>((r) =>
+      setTimeout(() => r('deadline'), this.options.shutdownTimeoutMs).unref(),
+    )
+    const terminated: number[] = []
+    await Promise.all(
+      running.map(async (state) => {
+        const slice = state.current as Slice
+        const outcome = await Promise.race([slice.exited, deadline])
+        if (outcome === 'deadline') {
+          terminated.push(state.index)
+          this.#logger.error(
+            { slice: state.index },
+            'slice did not stop before shutdownTimeoutMs: terminating its thread',
+          )
+          await slice.terminate()
+        }
+      }),
+    )
+    await this.#server?.close()
+    this.#phase = 'done'
+    const exitCode =
+      reason === 'halted' ? ExitCodes.HALTED : terminated.length > 0 ? ExitCodes.TERMINATED : ExitCodes.CLEAN
+    this.#end({ reason, exitCode, terminated: terminated.sort(), ...(error ? { error } : {}) })
+  }
+
+  #end(result: SupervisorResult) {
+    this.#logger.info(
+      { reason: result.reason, exitCode: result.exitCode, terminated: result.terminated },
+      'supervisor stopped',
+    )
+    this.emit('stopped', result)
+    this.#finish?.(result)
+  }
+
+  #updateUp() {
+    this.metrics.workersUp.set(this.#slices.filter((s) => s.started).length)
+  }
+}

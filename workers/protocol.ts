@@ -1,0 +1,32 @@
+/**
+ * Messages between the supervisor and a slice's worker thread. Everything here is structured-cloneable.
+ *
+ *   supervisor ── WorkerData ──────────▶ worker (at start)
+ *   supervisor ── { type: 'stop' } ────▶ worker: close gracefully (finish, produce, commit)
+ *   worker ── 'started' | 'metrics' | 'failed' | 'stopped' ──▶ supervisor
+ */
+import type { MetricObjectWithValues, MetricValue } from 'prom-client'
+import type { SerializedError } from '../src/errors.js'
+
+export interface WorkerData {
+  jobPath: string
+  slice: number
+  partitions: number[]
+  /** How often the worker sends its metrics. */
+  metricsIntervalMs: number
+}
+
+export type ToWorker = { type: 'stop' }
+
+export type WorkerMetrics = MetricObjectWithValues<MetricValue<string>>[]
+
+export type FromWorker =
+  | { type: 'started'; slice: number; partitions: number[] }
+  | { type: 'metrics'; slice: number; metrics: WorkerMetrics }
+  | { type: 'failed'; slice: number; error: SerializedError }
+  | { type: 'stopped'; slice: number }
+
+export function isFromWorker(value: unknown): value is FromWorker {
+  const type = (value as { type?: unknown } | null)?.type
+  return type === 'started' || type === 'metrics' || type === 'failed' || type === 'stopped'
+}

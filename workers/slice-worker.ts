@@ -1,0 +1,72 @@
+/**
+ * What a worker thread does: load the job, run one TopicProcessor over the slice's partitions,
+ * report metrics, stop gracefully on request, report failure with its cause.
+ */
+import type { MessagePort } from 'node:worker_threads'
+import type { Redis } from 'ioredis'
+import { Kafka, logLevel } from 'kafkajs'
+import { serializeError } from '../src/errors.js'
+import { jsonLogger } from '../src/logging/json-logger.js'
+import { PrometheusMetrics } from '../src/metrics/prometheus.js'
+import { TopicProcessor } from '../src/processor/topic-processor.js'
+import { createRedisClient } from '../src/stores/redis-store.js'
+import { type JobContext, loadJob } from './job.js'
+import type { FromWorker, ToWorker, WorkerData } from './protocol.js'
+
+export async function runSlice(data: WorkerData, port: MessagePort): Promise<number> {
+  const send = (message: FromWorker) => port.postMessage(message)
+  const { slice, partitions } = data
+  const closers: (() => Promise<void> | void)[] = []
+  let metricsTimer: NodeJS.Timeout | undefined
+  let metrics: PrometheusMetrics | undefined
+  const pushMetrics = async () => {
+    if (metrics) send({ type: 'metrics', slice, metrics: await metrics.registry.getMetricsAsJSON() })
+  }
+  try {
+    const job = await loadJob(data.jobPath)
+    const logger = jsonLogger({ level: job.logLevel }).child({ slice })
+    metrics = new PrometheusMetrics()
+    const kafka = new Kafka({ ...job.kafka, logLevel: logLevel.ERROR })
+    let redis: Promise<Redis> | undefined
+    const context = (partition: number): JobContext => ({
+      partition,
+      partitions,
+      slice,
+      logger,
+      metrics: metrics as PrometheusMetrics,
+      kafka,
+      redis: () => {
+        redis ??= createRedisClient(
+          job.redis?.url ?? process.env.REDIS_URL ?? 'redis://127.0.0.1:6379',
+          {},
+          logger,
+        ).then((client) => {
+          closers.push(() => void client.disconnect())
+          return client
+        })
+        return redis
+      },
+      onClose: (fn) => void closers.push(fn),
+    })
+    const { createProcessor, redis: _redis, logLevel: _level, kafka: _kafka, ...settings } = job
+    const processor = new TopicProcessor(
+      { ...settings, inputPartitions: partitions, kafka, logger, metrics },
+      (partition) => createProcessor(context(partition)),
+    )
+    port.on('message', (message: ToWorker) => {
+      if (message.type === 'stop') void processor.close()
+    })
+    metricsTimer = setInterval(() => void pushMetrics(), data.metricsIntervalMs)
+    const run = processor.runLoop()
+    void processor.ready().then(() => send({ type: 'started', slice, partitions }))
+    await run
+    return 0
+  } catch (error) {
+    send({ type: 'failed', slice, error: serializeError(error) })
+    return 1
+  } finally {
+    clearInterval(metricsTimer)
+    for (const close of closers.reverse()) await Promise.resolve(close()).catch(() => {})
+    await pushMetrics().catch(() => {})
+  }
+}
