@@ -1,0 +1,131 @@
+import { type ChildProcess, spawn } from 'node:child_process'
+import { resolve } from 'node:path'
+import { describe, expect, it } from 'vitest'
+import { ECHO_JOB, echoJobEnv, jobNames } from '../helpers/jobs.js'
+import { committedOffsets, createKafka, createTopics, produce, readTopic, waitFor } from '../helpers/kafka.js'
+
+const CLI = resolve('dist/supervisor/cli/main.js')
+
+interface Run {
+  child: ChildProcess
+  exit: Promise<number>
+  output: () => string
+}
+
+function kasper(args: string[], env: Record<string, string> = {}): Run {
+  const child = spawn(process.execPath, [CLI, ...args], {
+    env: { ...process.env, ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  })
+  let output = ''
+  child.stdout?.on('data', (d) => (output += d))
+  child.stderr?.on('data', (d) => (output += d))
+  const exit = new Promise<number>((r) => child.once('exit', (code, signal) => r(code ?? (signal ? 128 : 1))))
+  return { child, exit, output: () => output }
+}
+
+describe('kasper CLI', () => {
+  it('--help lists the run options', async () => {
+    const run = kasper(['run', '--help'])
+    expect(await run.exit).toBe(0)
+    for (const flag of [
+      '--workers',
+      '--partitions',
+      '--on-failure',
+      '--max-restarts',
+      '--metrics-host',
+      '--metrics-port',
+      '--shutdown-timeout-ms',
+    ]) {
+      expect(run.output()).toContain(flag)
+    }
+  })
+
+  it.each([
+    [['run', ECHO_JOB, '--workers', '0'], /--workers must be an integer >= 1, got "0"/],
+    [['run', ECHO_JOB, '--on-failure', 'ignore'], /Allowed choices are restart, halt/],
+    [['run', ECHO_JOB, '--partitions', '3-1'], /range "3-1" goes backwards/],
+    [['run'], /missing required argument 'job'/],
+    [['run', 'no/such/job.js'], /cannot load job module/],
+    [['frobnicate'], /unknown command/],
+  ])('bad usage %j exits 2 with a message naming the problem', async (args, message) => {
+    const run = kasper(args, { KASPER_METRICS_PORT: '0' })
+    expect(await run.exit).toBe(2)
+    expect(run.output()).toMatch(message)
+  })
+
+  it('a job module that exports no job exits 2', async () => {
+    const run = kasper(['run', resolve('dist/test/fixtures/jobs/helpers-only.js'), '--metrics-port', '0'])
+    expect(await run.exit).toBe(2)
+    expect(run.output()).toMatch(/exports no job/)
+  })
+
+  it('a job with an invalid field exits 2 naming the field', async () => {
+    const run = kasper(['run', resolve('dist/test/fixtures/jobs/invalid-job.js'), '--metrics-port', '0'])
+    expect(await run.exit).toBe(2)
+    expect(run.output()).toMatch(/invalid job options: batchSize: batchSize must be > 0/)
+  })
+
+  it('a slice that does not stop before --shutdown-timeout-ms is terminated and the exit code (3) says so', async () => {
+    const kafka = createKafka()
+    const names = jobNames()
+    await createTopics(kafka, [names.input, names.output], 1)
+    await produce(kafka, names.input, [{ value: 'x' }])
+    const env = { ...echoJobEnv({ ...names, partitions: 1, mode: 'slow', slowMs: 20_000 }), KASPER_METRICS_PORT: '0' }
+    const run = kasper(['run', ECHO_JOB, '--shutdown-timeout-ms', '500'], env)
+    await waitFor(() => (run.output().includes('slice started') ? true : undefined), 20_000)
+    await new Promise((r) => setTimeout(r, 500))
+    run.child.kill('SIGTERM')
+    expect(await run.exit).toBe(3)
+    expect(run.output()).toMatch(/did not stop before shutdownTimeoutMs/)
+    expect((await committedOffsets(kafka, `kasper-topic-processor-${names.name}`, names.input)).get(0)).toBe('-1')
+  })
+
+  it('SIGTERM mid-stream stops cleanly (exit 0), loses nothing, and a restarted daemon resumes where it stopped', async () => {
+    const kafka = createKafka()
+    const names = jobNames()
+    await createTopics(kafka, [names.input, names.output], 2)
+    const messages = Array.from({ length: 400 }, (_, i) => ({ key: `k${i}`, value: `v${i}`, partition: i % 2 }))
+    await produce(kafka, names.input, messages)
+    const env = {
+      ...echoJobEnv({ ...names, partitions: 2, mode: 'slow', slowMs: 150, batchSize: 20 }),
+      KASPER_METRICS_PORT: '0',
+    }
+
+    const first = kasper(['run', ECHO_JOB, '--workers', '2'], env)
+    const group = `kasper-topic-processor-${names.name}`
+    await waitFor(async () => {
+      const c = await committedOffsets(kafka, group, names.input)
+      return [...c.values()].some((o) => Number(o) > 0) || undefined
+    }, 30_000)
+    first.child.kill('SIGTERM')
+    expect(await first.exit).toBe(0)
+    expect(first.output()).toMatch(/signal received: stopping gracefully/)
+    const mid = await committedOffsets(kafka, group, names.input)
+    const processedBefore = [...mid.values()].reduce((a, o) => a + Math.max(0, Number(o)), 0)
+    expect(processedBefore).toBeGreaterThan(0)
+    expect(processedBefore).toBeLessThan(400)
+
+    const second = kasper(['run', ECHO_JOB, '--workers', '2'], env)
+    await waitFor(async () => {
+      const c = await committedOffsets(kafka, group, names.input)
+      return ([...c.values()].every((o) => o === '200') && c.size === 2) || undefined
+    }, 60_000)
+    second.child.kill('SIGINT')
+    expect(await second.exit).toBe(0)
+    const out = await readTopic(kafka, names.output, 400)
+    // a graceful stop commits what it produced: exactly one output per input
+    expect(out.map((m) => m.value).sort()).toEqual(messages.map((m) => m.value).sort())
+  })
+
+  it('--on-failure halt exits 1 when a slice fails', async () => {
+    const kafka = createKafka()
+    const names = jobNames()
+    await createTopics(kafka, [names.input, names.output], 2)
+    await produce(kafka, names.input, [{ value: 'x', partition: 0 }])
+    const env = { ...echoJobEnv({ ...names, partitions: 2, mode: 'throw-always' }), KASPER_METRICS_PORT: '0' }
+    const run = kasper(['run', ECHO_JOB, '--workers', '2', '--on-failure', 'halt'], env)
+    expect(await run.exit).toBe(1)
+    expect(run.output()).toMatch(/slice failed: process\(\) failed for partition 0/)
+  })
+})
