@@ -19,6 +19,7 @@ export const ErrorCodes = {
   ALREADY_RUNNING: 'KASPER_ALREADY_RUNNING',
   CLOSED: 'KASPER_CLOSED',
   STORE_FAILED: 'KASPER_STORE_FAILED',
+  PARTITION_OVERLAP: 'KASPER_PARTITION_OVERLAP',
   JOB_INVALID: 'KASPER_JOB_INVALID',
 } as const
 
@@ -145,6 +146,25 @@ export class OffsetOutOfRangeError extends KasperError {
       ErrorCodes.OFFSET_OUT_OF_RANGE,
       `offset ${offset} of ${topic}[${partition}] is outside the log [${logStart}, ${logEnd}]; ` +
         `set offsetReset to 'earliest' or 'latest' to skip explicitly`,
+    )
+  }
+}
+
+/** Another live processor of the same name commits offsets for a partition this one reads. */
+export class PartitionOverlapError extends KasperError {
+  static readonly code = ErrorCodes.PARTITION_OVERLAP
+  constructor(
+    readonly topic: string,
+    readonly partition: number,
+    readonly otherInstance: string | null,
+    readonly expectedOffset: string,
+    readonly committedOffset: string,
+  ) {
+    super(
+      ErrorCodes.PARTITION_OVERLAP,
+      `${topic}[${partition}] is also processed by another instance (${otherInstance ?? 'unknown'}): ` +
+        `the group's offset is ${committedOffset}, this instance committed ${expectedOffset}. ` +
+        'Two processors of one name must read disjoint partitions',
     )
   }
 }

@@ -12,6 +12,7 @@ export {
   FetchError,
   KasperError,
   OffsetOutOfRangeError,
+  PartitionOverlapError,
   ProcessorMissingError,
   type SerializedError,
   StoreError,

@@ -48,10 +48,13 @@ export interface KafkaBroker {
     groupGenerationId: number
     memberId: string
     retentionTime?: number
-    topics: { topic: string; partitions: { partition: number; offset: string }[] }[]
+    topics: { topic: string; partitions: { partition: number; offset: string; metadata?: string | null }[] }[]
   }): Promise<{ responses: { topic: string; partitions: { partition: number; errorCode: number }[] }[] }>
   offsetFetch(request: { groupId: string; topics: { topic: string; partitions: { partition: number }[] }[] }): Promise<{
-    responses: { topic: string; partitions: { partition: number; offset: string; errorCode: number }[] }[]
+    responses: {
+      topic: string
+      partitions: { partition: number; offset: string; metadata?: string | null; errorCode: number }[]
+    }[]
   }>
 }
 

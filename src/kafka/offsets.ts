@@ -7,6 +7,12 @@ export interface TopicPartitionOffset {
   offset: string
 }
 
+export interface CommittedOffset {
+  offset: string
+  /** The metadata stored with the commit: kasper-ts writes the committing instance's id. */
+  metadata: string | null
+}
+
 export const tpKey = (topic: string, partition: number): string => `${topic}\u0000${partition}`
 
 function groupByTopic<T extends { topic: string; partition: number }>(items: readonly T[]) {
@@ -53,6 +59,14 @@ export class GroupOffsets {
 
   /** Committed next-offsets; a topic-partition with no commit is absent from the map. */
   async fetchCommitted(partitions: readonly { topic: string; partition: number }[]): Promise<Map<string, string>> {
+    const detailed = await this.fetchCommittedWithMetadata(partitions)
+    return new Map([...detailed].map(([key, c]) => [key, c.offset]))
+  }
+
+  /** Committed next-offsets with their commit metadata. */
+  async fetchCommittedWithMetadata(
+    partitions: readonly { topic: string; partition: number }[],
+  ): Promise<Map<string, CommittedOffset>> {
     const response = await this.#withCoordinator((broker) =>
       broker.offsetFetch({
         groupId: this.groupId,
@@ -62,17 +76,17 @@ export class GroupOffsets {
         })),
       }),
     )
-    const committed = new Map<string, string>()
+    const committed = new Map<string, CommittedOffset>()
     for (const { topic, partitions: list } of response.responses) {
-      for (const { partition, offset } of list) {
-        if (BigInt(offset) >= 0n) committed.set(tpKey(topic, partition), offset)
+      for (const { partition, offset, metadata } of list) {
+        if (BigInt(offset) >= 0n) committed.set(tpKey(topic, partition), { offset, metadata: metadata ?? null })
       }
     }
     return committed
   }
 
-  /** Commits next-offsets (last processed + 1). Retries coordinator moves and connection errors. */
-  async commit(offsets: readonly TopicPartitionOffset[]): Promise<void> {
+  /** Commits next-offsets (last processed + 1) with `metadata`. Retries coordinator moves and connection errors. */
+  async commit(offsets: readonly TopicPartitionOffset[], metadata: string | null = null): Promise<void> {
     if (offsets.length === 0) return
     await this.#withCoordinator((broker) =>
       broker.offsetCommit({
@@ -81,7 +95,7 @@ export class GroupOffsets {
         memberId: '',
         topics: groupByTopic(offsets).map(([topic, list]) => ({
           topic,
-          partitions: list.map(({ partition, offset }) => ({ partition, offset })),
+          partitions: list.map(({ partition, offset }) => ({ partition, offset, metadata })),
         })),
       }),
     )

@@ -59,6 +59,7 @@ export const topicProcessorSchema = z
     fetchMaxBytesPerPartition: positiveInt('fetchMaxBytesPerPartition').default(1024 * 1024),
     maxBufferedMessagesPerPartition: positiveInt('maxBufferedMessagesPerPartition').optional(),
     unavailableTimeoutMs: positiveInt('unavailableTimeoutMs').default(60_000),
+    overlapCheckIntervalMs: positiveInt('overlapCheckIntervalMs').default(15_000),
   })
   .strict()
 

@@ -14,7 +14,8 @@
  * No group membership: offsets live in group `kasper-topic-processor-<name>`, written as a
  * non-member. A failed stage rejects runLoop() with a BatchError and commits nothing of that batch.
  */
-import { BatchError, ErrorCodes, KasperError, ProcessorMissingError } from '../errors.js'
+import { hostname } from 'node:os'
+import { BatchError, ErrorCodes, KasperError, PartitionOverlapError, ProcessorMissingError } from '../errors.js'
 import { createCluster, type KafkaCluster } from '../kafka/cluster.js'
 import { fetchLogBounds, GroupOffsets, type TopicPartitionOffset, tpKey } from '../kafka/offsets.js'
 import { FetchOffsetOutOfRange, PartitionReader } from '../kafka/partition-reader.js'
@@ -43,12 +44,16 @@ interface Session {
   processors: Map<number, MessageProcessor>
   /** Next offset to process, per topic-partition: what is (or will be) committed. */
   committed: Map<string, string>
+  /** Topic-partitions this instance has committed at least once. */
+  committedByUs: Set<string>
   highWatermarks: Map<string, string>
 }
 
 export class TopicProcessor {
   readonly options: ResolvedTopicProcessorOptions
   readonly groupId: string
+  /** Written as commit metadata, so another instance committing on our partitions is noticed. */
+  readonly instanceId = `${hostname()}/${process.pid}/${Math.random().toString(36).slice(2, 10)}`
   readonly #processors: MessageProcessors
   readonly #logger: Logger
   readonly #metrics: ProcessorMetrics
@@ -60,6 +65,7 @@ export class TopicProcessor {
   #closing: Promise<void> | undefined
   #fetchError: unknown
   #lastPartition: number | undefined
+  #nextOverlapCheck = 0
   #markReady: () => void = noop
   readonly #ready = new Promise<void>((resolve) => {
     this.#markReady = resolve
@@ -191,6 +197,7 @@ export class TopicProcessor {
         reader,
         processors,
         committed: new Map(start.map((s) => [tpKey(s.topic, s.partition), s.offset])),
+        committedByUs: new Set(),
         highWatermarks: new Map([...bounds].map(([k, b]) => [k, b.end])),
       }
       this.#updateLag(session)
@@ -268,10 +275,15 @@ export class TopicProcessor {
   }
 
   async #mainLoop(session: Session): Promise<void> {
-    const { batchSize, batchWaitMs } = this.options
+    const { batchSize, batchWaitMs, overlapCheckIntervalMs } = this.options
+    this.#nextOverlapCheck = Date.now() + overlapCheckIntervalMs
     while (true) {
       if (this.#fetchError !== undefined) throw this.#fetchError
       if (this.#stopping) return
+      if (Date.now() >= this.#nextOverlapCheck) {
+        await this.#checkOverlap(session)
+        this.#nextOverlapCheck = Date.now() + overlapCheckIntervalMs
+      }
       const now = Date.now()
       const partition = this.#buffers.due(batchSize, batchWaitMs, now, this.#lastPartition)
       if (partition !== undefined) {
@@ -282,7 +294,7 @@ export class TopicProcessor {
         continue
       }
       const wait = this.#buffers.nextDeadline(batchWaitMs, now) ?? batchWaitMs
-      await this.#dataReady.wait(wait)
+      await this.#dataReady.wait(Math.min(wait, Math.max(0, this.#nextOverlapCheck - now)))
     }
   }
 
@@ -318,13 +330,14 @@ export class TopicProcessor {
       throw fail('produce', ErrorCodes.PRODUCE_FAILED, 'producing the batch output failed', error)
     })
     const t2 = performance.now()
-    await session.offsets.commit(next).catch((error: unknown) => {
+    await session.offsets.commit(next, this.#commitMetadata).catch((error: unknown) => {
       throw fail('commit', ErrorCodes.COMMIT_FAILED, 'committing the batch offsets failed', error)
     })
     const t3 = performance.now()
 
     for (const { topic, offset } of next) {
       session.committed.set(tpKey(topic, partition), offset)
+      session.committedByUs.add(tpKey(topic, partition))
       this.#metrics.committedOffset.set({ topic, partition }, Number(offset))
     }
     this.#metrics.batchSize.observe(labels, messages.length)
@@ -343,6 +356,35 @@ export class TopicProcessor {
       },
       'batch committed',
     )
+  }
+
+  get #commitMetadata(): string {
+    return `kasper-ts:${this.instanceId}`
+  }
+
+  /**
+   * Another live instance of this name on our partitions shows up as a commit we did not write:
+   * foreign metadata after our own first commit there, or before it a foreign commit that moved the
+   * offset. Runs between batches (never beside our own commit), every overlapCheckIntervalMs.
+   */
+  async #checkOverlap(session: Session): Promise<void> {
+    const all = [...session.committed.keys()].map((key) => {
+      const [topic, partition] = key.split('\u0000') as [string, string]
+      return { topic, partition: Number(partition) }
+    })
+    const found = await session.offsets.fetchCommittedWithMetadata(all).catch((error: unknown) => {
+      this.#logger.warn({ err: error }, 'overlap check could not read the group offsets')
+      return undefined
+    })
+    for (const { topic, partition } of all) {
+      const theirs = found?.get(tpKey(topic, partition))
+      const ours = session.committed.get(tpKey(topic, partition)) as string
+      const foreign = theirs !== undefined && theirs.metadata !== this.#commitMetadata
+      const ourFirstDone = session.committedByUs.has(tpKey(topic, partition))
+      if (theirs && foreign && (ourFirstDone || theirs.offset !== ours)) {
+        throw new PartitionOverlapError(topic, partition, theirs.metadata, ours, theirs.offset)
+      }
+    }
   }
 
   async #runProcess(processor: MessageProcessor, messages: IncomingMessage[], sender: BatchSender, partition: number) {

@@ -5,6 +5,7 @@ import {
   KasperError,
   type MessageProcessor,
   OffsetOutOfRangeError,
+  PartitionOverlapError,
   ProcessorMissingError,
   TopicLayoutError,
   TopicProcessor,
@@ -183,6 +184,34 @@ describe('TopicProcessor without group membership', () => {
     expect(delay).toBeLessThan(3000)
     const committed = await committedOffsets(kafka, `kasper-topic-processor-${name}`, topic)
     expect(Object.fromEntries(committed)).toEqual({ 0: '5', 1: '8' })
+  })
+
+  it('two live processors of one name on the same partition are detected (PARTITION_OVERLAP) through commit metadata', async () => {
+    const kafka = createKafka()
+    const topic = uniqueName('overlap')
+    await createTopics(kafka, [topic], 1)
+    const name = uniqueName('overlap')
+    const options = {
+      topicProcessorName: name,
+      kafka,
+      inputTopics: [topic],
+      inputPartitions: [0],
+      batchWaitMs: 50,
+      overlapCheckIntervalMs: 300,
+    }
+    const a = start(options, new RecordingProcessor())
+    const b = start(options, new RecordingProcessor())
+    let i = 0
+    const feeding = setInterval(() => void produce(kafka, topic, values(`m${i++}-`, 5)), 100)
+    try {
+      const first = await Promise.race([a.run, b.run])
+      expect(first).toBeInstanceOf(PartitionOverlapError)
+      expect(first).toMatchObject({ code: ErrorCodes.PARTITION_OVERLAP, topic, partition: 0 })
+      expect((first as Error).message).toMatch(/also processed by another instance \(kasper-ts:/)
+    } finally {
+      clearInterval(feeding)
+      await Promise.all([a.tp.close(), b.tp.close()])
+    }
   })
 
   it('a process() longer than a consumer session timeout loses nothing: the group never has members, the batch is committed once', async () => {
