@@ -1,0 +1,51 @@
+import { readdirSync, readFileSync } from 'node:fs'
+import { describe, expect, it } from 'vitest'
+import { ErrorCodes } from '../src/index.js'
+import { topicProcessorSchema } from '../src/processor/options.js'
+import { supervisorSchema } from '../supervisor/options.js'
+
+const doc = (name: string) => readFileSync(`docs/${name}`, 'utf8')
+
+describe('docs stay true to the code', () => {
+  it('topic-processor.md lists every TopicProcessor option', () => {
+    const text = doc('topic-processor.md')
+    for (const option of Object.keys(topicProcessorSchema.shape)) expect(text).toContain(`\`${option}\``)
+  })
+
+  it('supervisor.md lists every Supervisor option', () => {
+    const text = doc('supervisor.md')
+    for (const option of Object.keys(supervisorSchema.shape)) expect(text).toContain(`\`${option}\``)
+  })
+
+  it('errors.md lists every error code', () => {
+    const text = doc('errors.md')
+    for (const code of Object.values(ErrorCodes)) expect(text).toContain(`\`${code}\``)
+  })
+
+  it('metrics.md lists every metric name registered in the code', () => {
+    const text = doc('metrics.md')
+    const sources = [
+      'src/processor/processor-metrics.ts',
+      'src/stores/store-metrics.ts',
+      'supervisor/supervisor-metrics.ts',
+    ]
+    const names = sources.flatMap((f) =>
+      [...readFileSync(f, 'utf8').matchAll(/name: '(kasper_[a-z_]+)'/g)].map((m) => m[1]),
+    )
+    expect(names.length).toBeGreaterThan(15)
+    for (const name of names) expect(text).toContain(`\`${name}\``)
+  })
+
+  it('the Grafana dashboard is valid JSON whose queries name real metrics', () => {
+    const dashboard = JSON.parse(readFileSync('docs/grafana/kasper-ts.json', 'utf8')) as {
+      panels: { targets: { expr: string }[] }[]
+    }
+    const metrics = doc('metrics.md')
+    for (const panel of dashboard.panels) {
+      for (const { expr } of panel.targets) {
+        for (const [name] of expr.matchAll(/kasper_[a-z_]+/g)) expect(metrics).toContain(name.replace(/_bucket$/, ''))
+      }
+    }
+    expect(readdirSync('docs').length).toBeGreaterThan(8)
+  })
+})
