@@ -31,6 +31,9 @@ export const TOOLS = {
   'kafka-storage': 'kafka.tools.StorageTool',
 }
 
+/** Tools that take the broker address another way (producer-perf-test: --producer-props bootstrap.servers=...). */
+const NO_BOOTSTRAP = new Set(['kafka-storage', 'kafka-producer-perf-test'])
+
 export function brokerSettings(env = process.env) {
   const port = Number(env.KAFKA_PORT ?? 9092)
   if (!Number.isInteger(port) || port <= 0 || port > 65534) {
@@ -130,7 +133,7 @@ function spawnTool(name, args, settings, stdio) {
     throw new Error(`unknown Kafka tool "${name}"; known: ${Object.keys(TOOLS).join(', ')}`)
   }
   provisionJars(settings)
-  const needsBootstrap = name !== 'kafka-storage' && !args.includes('--bootstrap-server')
+  const needsBootstrap = !NO_BOOTSTRAP.has(name) && !args.includes('--bootstrap-server')
   const bootstrap = process.env.KAFKA_BROKERS?.split(',')[0] ?? settings.bootstrap
   const fullArgs = needsBootstrap ? ['--bootstrap-server', bootstrap, ...args] : args
   return spawnSync('java', ['-Xmx256m', ...javaArgs(settings, mainClass, fullArgs)], { stdio, encoding: 'utf8' })

@@ -20,22 +20,27 @@ export class OutputProducer {
     return this.#producer.disconnect()
   }
 
-  /** Resolves when every message is acknowledged by all in-sync replicas. */
+  /**
+   * Resolves when every message is acknowledged by all in-sync replicas. Messages go to kafkajs as
+   * they are (an OutgoingMessage is a kafkajs Message plus its topic), without a copy per message.
+   */
   async produce(messages: readonly OutgoingMessage[]): Promise<void> {
     if (messages.length === 0) return
-    const byTopic = new Map<string, Message[]>()
-    for (const m of messages) {
-      const list = byTopic.get(m.topic) ?? []
-      const out: Message = { key: m.key ?? null, value: m.value }
-      if (m.headers !== undefined) out.headers = m.headers
-      if (m.partition !== undefined) out.partition = m.partition
-      if (m.timestamp !== undefined) out.timestamp = m.timestamp
-      list.push(out)
-      byTopic.set(m.topic, list)
-    }
-    await this.#producer.sendBatch({
-      acks: -1,
-      topicMessages: [...byTopic.entries()].map(([topic, list]) => ({ topic, messages: list })),
-    })
+    const first = (messages[0] as OutgoingMessage).topic
+    const single = messages.every((m) => m.topic === first)
+    const topicMessages = single
+      ? [{ topic: first, messages: messages as unknown as Message[] }]
+      : groupByTopic(messages)
+    await this.#producer.sendBatch({ acks: -1, topicMessages })
   }
+}
+
+function groupByTopic(messages: readonly OutgoingMessage[]) {
+  const byTopic = new Map<string, Message[]>()
+  for (const m of messages) {
+    const list = byTopic.get(m.topic)
+    if (list) list.push(m as Message)
+    else byTopic.set(m.topic, [m as Message])
+  }
+  return [...byTopic.entries()].map(([topic, list]) => ({ topic, messages: list }))
 }

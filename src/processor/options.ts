@@ -73,7 +73,7 @@ export function resolveTopicProcessorOptions(input: unknown): ResolvedTopicProce
   const parsed = parseOptions('TopicProcessor', topicProcessorSchema, input)
   return {
     ...parsed,
-    maxBufferedMessagesPerPartition: parsed.maxBufferedMessagesPerPartition ?? Math.max(2 * parsed.batchSize, 1000),
+    maxBufferedMessagesPerPartition: parsed.maxBufferedMessagesPerPartition ?? Math.max(parsed.batchSize, 1000),
   }
 }
 

@@ -37,7 +37,13 @@ import { resolveStartOffsets } from './start-offsets.js'
 type State = 'idle' | 'running' | 'closing' | 'closed'
 
 interface Session {
+  /** Offsets, log bounds and metadata. */
   cluster: KafkaCluster
+  /**
+   * Fetches only. Kafka answers a connection's requests in order, so a commit sent behind a fetch
+   * that the broker holds for fetchMaxWaitMs would wait for it: fetches get their own connections.
+   */
+  fetchCluster: KafkaCluster
   producer: OutputProducer
   offsets: GroupOffsets
   reader: PartitionReader
@@ -63,7 +69,10 @@ export class TopicProcessor {
   #state: State = 'idle'
   #run: Promise<void> | undefined
   #closing: Promise<void> | undefined
-  #fetchError: unknown
+  /** The first failure seen off the main loop (fetcher, a commit in flight): the loop throws it. */
+  #fatal: unknown
+  /** The last batch's commit, in flight while the next batch is processed (never rejects). */
+  #commitInFlight: Promise<void> = Promise.resolve()
   #lastPartition: number | undefined
   #nextOverlapCheck = 0
   #markReady: () => void = noop
@@ -139,6 +148,8 @@ export class TopicProcessor {
         lagTimer.unref()
         this.#markReady()
         await this.#mainLoop(live)
+        await this.#commitInFlight
+        if (this.#fatal !== undefined) throw this.#fatal
       }
     } catch (error) {
       this.#logger.error({ err: error }, 'TopicProcessor stopped on error')
@@ -149,9 +160,14 @@ export class TopicProcessor {
       this.#spaceFreed.notify()
       if (lagTimer) clearInterval(lagTimer)
       await fetcher
+      await this.#commitInFlight
       if (session) {
         this.#updateLag(session)
-        await Promise.allSettled([session.producer.disconnect(), session.cluster.disconnect()])
+        await Promise.allSettled([
+          session.producer.disconnect(),
+          session.cluster.disconnect(),
+          session.fetchCluster.disconnect(),
+        ])
       }
       this.#state = 'closed'
       this.#logger.info({}, 'TopicProcessor closed')
@@ -163,10 +179,14 @@ export class TopicProcessor {
     await checkTopicLayout(kafka, inputTopics, inputPartitions)
     const processors = await this.#resolveProcessors()
     const cluster = createCluster(kafka)
+    const fetchCluster = createCluster(kafka)
     const producer = new OutputProducer(kafka)
     try {
-      await cluster.connect()
-      await cluster.addMultipleTargetTopics([...inputTopics])
+      await Promise.all([cluster.connect(), fetchCluster.connect()])
+      await Promise.all([
+        cluster.addMultipleTargetTopics([...inputTopics]),
+        fetchCluster.addMultipleTargetTopics([...inputTopics]),
+      ])
       await producer.connect()
       const offsets = new GroupOffsets(cluster, this.groupId)
       const all = inputPartitions.flatMap((partition) => inputTopics.map((topic) => ({ topic, partition })))
@@ -184,7 +204,7 @@ export class TopicProcessor {
           'consuming topic-partition',
         )
       }
-      const reader = new PartitionReader(cluster, start, {
+      const reader = new PartitionReader(fetchCluster, start, {
         maxWaitMs: this.options.fetchMaxWaitMs,
         maxBytes: this.options.fetchMaxBytes,
         maxBytesPerPartition: this.options.fetchMaxBytesPerPartition,
@@ -192,6 +212,7 @@ export class TopicProcessor {
       })
       const session: Session = {
         cluster,
+        fetchCluster,
         producer,
         offsets,
         reader,
@@ -203,7 +224,7 @@ export class TopicProcessor {
       this.#updateLag(session)
       return session
     } catch (error) {
-      await Promise.allSettled([producer.disconnect(), cluster.disconnect()])
+      await Promise.allSettled([producer.disconnect(), cluster.disconnect(), fetchCluster.disconnect()])
       throw error
     }
   }
@@ -245,7 +266,7 @@ export class TopicProcessor {
         if (fetched.length > 0) this.#dataReady.notify()
       } catch (error) {
         if (error instanceof FetchOffsetOutOfRange && (await this.#resetOutOfRange(session, error))) continue
-        this.#fetchError = error
+        this.#fatal = error
         this.#dataReady.notify()
         return
       }
@@ -269,7 +290,7 @@ export class TopicProcessor {
       session.reader.seek(topic, partition, start.offset)
       return true
     } catch (outOfRange) {
-      this.#fetchError = outOfRange
+      this.#fatal = outOfRange
       return false
     }
   }
@@ -278,9 +299,10 @@ export class TopicProcessor {
     const { batchSize, batchWaitMs, overlapCheckIntervalMs } = this.options
     this.#nextOverlapCheck = Date.now() + overlapCheckIntervalMs
     while (true) {
-      if (this.#fetchError !== undefined) throw this.#fetchError
+      if (this.#fatal !== undefined) throw this.#fatal
       if (this.#stopping) return
       if (Date.now() >= this.#nextOverlapCheck) {
+        await this.#commitInFlight
         await this.#checkOverlap(session)
         this.#nextOverlapCheck = Date.now() + overlapCheckIntervalMs
       }
@@ -330,31 +352,41 @@ export class TopicProcessor {
       throw fail('produce', ErrorCodes.PRODUCE_FAILED, 'producing the batch output failed', error)
     })
     const t2 = performance.now()
-    await session.offsets.commit(next, this.#commitMetadata).catch((error: unknown) => {
-      throw fail('commit', ErrorCodes.COMMIT_FAILED, 'committing the batch offsets failed', error)
-    })
-    const t3 = performance.now()
-
-    for (const { topic, offset } of next) {
-      session.committed.set(tpKey(topic, partition), offset)
-      session.committedByUs.add(tpKey(topic, partition))
-      this.#metrics.committedOffset.set({ topic, partition }, Number(offset))
-    }
     this.#metrics.batchSize.observe(labels, messages.length)
     this.#metrics.processSeconds.observe(labels, (t1 - t0) / 1000)
     this.#metrics.produceSeconds.observe(labels, (t2 - t1) / 1000)
-    this.#metrics.commitSeconds.observe(labels, (t3 - t2) / 1000)
-    this.#logger.debug(
-      {
-        partition,
-        messages: messages.length,
-        produced: sender.produced,
-        offsets: position.offsets,
-        processMs: round(t1 - t0),
-        produceMs: round(t2 - t1),
-        commitMs: round(t3 - t2),
+
+    // The commit runs while the next batch is processed: it always follows its own batch's acked
+    // output, commits are never reordered (each waits for the one before), and a failed commit
+    // stops the loop before any later commit.
+    await this.#commitInFlight
+    if (this.#fatal !== undefined) throw this.#fatal
+    this.#commitInFlight = session.offsets.commit(next, this.#commitMetadata).then(
+      () => {
+        const t3 = performance.now()
+        for (const { topic, offset } of next) {
+          session.committed.set(tpKey(topic, partition), offset)
+          session.committedByUs.add(tpKey(topic, partition))
+          this.#metrics.committedOffset.set({ topic, partition }, Number(offset))
+        }
+        this.#metrics.commitSeconds.observe(labels, (t3 - t2) / 1000)
+        this.#logger.debug(
+          {
+            partition,
+            messages: messages.length,
+            produced: sender.produced,
+            offsets: position.offsets,
+            processMs: round(t1 - t0),
+            produceMs: round(t2 - t1),
+            commitMs: round(t3 - t2),
+          },
+          'batch committed',
+        )
       },
-      'batch committed',
+      (error: unknown) => {
+        this.#fatal ??= fail('commit', ErrorCodes.COMMIT_FAILED, 'committing the batch offsets failed', error)
+        this.#dataReady.notify()
+      },
     )
   }
 

@@ -33,7 +33,7 @@ describe('TopicProcessor options', () => {
       initialOffset: 'earliest',
       offsetReset: 'none',
       metricsUpdateIntervalMs: 15_000,
-      maxBufferedMessagesPerPartition: 2000,
+      maxBufferedMessagesPerPartition: 1000,
       unavailableTimeoutMs: 60_000,
     })
     expect(o.processTimeoutMs).toBeUndefined()
