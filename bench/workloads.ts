@@ -46,7 +46,9 @@ export function workload(name: WorkloadName, redis?: Redis, prefix = 'bench'): W
         for (const k of keys) pipeline.getBuffer(k)
         await pipeline.exec()
         const latest = new Map<string, Buffer>()
-        records.forEach((r, i) => latest.set(keyOf(r, i), r.value ?? Buffer.alloc(0)))
+        records.forEach((r, i) => {
+          latest.set(keyOf(r, i), r.value ?? Buffer.alloc(0))
+        })
         const multi = redis.multi()
         for (const [k, v] of latest) multi.set(k, v)
         await multi.exec()

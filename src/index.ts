@@ -19,6 +19,7 @@ export {
   serializeError,
   TopicLayoutError,
 } from './errors.js'
+export { kafkajsLogCreator } from './kafka/kafkajs-logger.js'
 export {
   type JsonLoggerOptions,
   jsonLogger,

@@ -6,6 +6,7 @@ import type { MessagePort } from 'node:worker_threads'
 import type { Redis } from 'ioredis'
 import { Kafka, logLevel } from 'kafkajs'
 import { serializeError } from '../src/errors.js'
+import { kafkajsLogCreator } from '../src/kafka/kafkajs-logger.js'
 import { jsonLogger } from '../src/logging/json-logger.js'
 import { PrometheusMetrics } from '../src/metrics/prometheus.js'
 import { TopicProcessor } from '../src/processor/topic-processor.js'
@@ -26,7 +27,7 @@ export async function runSlice(data: WorkerData, port: MessagePort): Promise<num
     const job = await loadJob(data.jobPath)
     const logger = jsonLogger({ level: job.logLevel }).child({ slice })
     metrics = new PrometheusMetrics()
-    const kafka = new Kafka({ ...job.kafka, logLevel: logLevel.ERROR })
+    const kafka = new Kafka({ ...job.kafka, logLevel: logLevel.WARN, logCreator: kafkajsLogCreator(logger) })
     let redis: Promise<Redis> | undefined
     const context = (partition: number): JobContext => ({
       partition,

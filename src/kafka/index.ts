@@ -1,4 +1,5 @@
 export { createCluster, type KafkaCluster } from './cluster.js'
+export { kafkajsLogCreator } from './kafkajs-logger.js'
 export { fetchLogBounds, GroupOffsets, type LogBounds, type TopicPartitionOffset, tpKey } from './offsets.js'
 export { type FetchedRecords, FetchOffsetOutOfRange, PartitionReader, type ReaderOptions } from './partition-reader.js'
 export { OutputProducer } from './producer.js'

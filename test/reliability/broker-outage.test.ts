@@ -1,0 +1,62 @@
+import { rmSync } from 'node:fs'
+import { Kafka, logLevel } from 'kafkajs'
+import { afterAll, describe, expect, it } from 'vitest'
+import { brokerSettings, startBroker, stopBroker } from '../../scripts/lib/broker.mjs'
+import { silentLogger } from '../../src/index.js'
+import { Supervisor } from '../../supervisor/index.js'
+import { ECHO_JOB, echoJobEnv, jobNames, setEnv } from '../helpers/jobs.js'
+import { committedOffsets, createTopics, produce, readTopic, waitFor } from '../helpers/kafka.js'
+
+// A private broker: stopping it must not disturb the shared one the other tests use.
+const settings = brokerSettings({ ...process.env, KAFKA_PORT: String(19_400 + (process.pid % 200) * 2) })
+afterAll(async () => {
+  await stopBroker({ settings })
+  rmSync(settings.stateDir, { recursive: true, force: true })
+})
+
+describe('the broker stopped and started mid-run', () => {
+  it('processing resumes by itself (restart policy) and nothing is lost', async () => {
+    const { bootstrap } = await startBroker({ settings, log: () => {} })
+    const kafka = new Kafka({ brokers: [bootstrap], logLevel: logLevel.NOTHING, retry: { retries: 10 } })
+    const names = jobNames()
+    await createTopics(kafka, [names.input, names.output], 2)
+    const inputs = Array.from({ length: 3000 }, (_, i) => ({ key: `k${i}`, value: `v${i}`, partition: i % 2 }))
+    await produce(kafka, names.input, inputs)
+    const restore = setEnv({
+      ...echoJobEnv({ ...names, partitions: 2, mode: 'slow', slowMs: 40, batchSize: 50 }),
+      KASPER_TEST_BROKERS: bootstrap,
+    })
+    const supervisor = new Supervisor({
+      jobPath: ECHO_JOB,
+      workers: 2,
+      metricsPort: null,
+      restartBackoffMs: 500,
+      maxRestarts: 20,
+      logger: silentLogger,
+    })
+    const failures: string[] = []
+    supervisor.on('slice-failed', ({ error }) => failures.push(error.code ?? error.name))
+    const group = `kasper-topic-processor-${names.name}`
+    const total = async () =>
+      [...(await committedOffsets(kafka, group, names.input)).values()].reduce((a, o) => a + Math.max(0, Number(o)), 0)
+    try {
+      await supervisor.start()
+      await waitFor(async () => ((await total()) > 300 ? true : undefined), 30_000)
+      await stopBroker({ settings })
+      const downAt = Date.now()
+      await new Promise((r) => setTimeout(r, 3000))
+      await startBroker({ settings, log: () => {} })
+      await waitFor(async () => ((await total()) === inputs.length ? true : undefined), 90_000, 250)
+      const recoveredInMs = Date.now() - downAt
+      expect(recoveredInMs).toBeLessThan(90_000)
+    } finally {
+      await supervisor.stop()
+      restore()
+    }
+    const out = await readTopic(kafka, names.output, inputs.length, 20_000)
+    const seen = new Set(out.map((m) => m.value))
+    expect(inputs.filter((m) => !seen.has(m.value))).toEqual([])
+    // each failure, if any, is a typed error the policy handled
+    for (const code of failures) expect(code).toMatch(/^KASPER_|WorkerExit/)
+  })
+})
