@@ -35,13 +35,21 @@ const COORDINATOR_ERRORS = new Set([
   'REQUEST_TIMED_OUT',
 ])
 
+const CONNECTION_ERRORS = new Set([
+  'KafkaJSConnectionError',
+  'KafkaJSConnectionClosedError',
+  'KafkaJSRequestTimeoutError',
+  'KafkaJSBrokerNotFound',
+  'KafkaJSNumberOfRetriesExceeded',
+  'KafkaJSGroupCoordinatorNotFound',
+  'KafkaJSLockTimeout',
+])
+
+/** Errors a broker restart or a coordinator move produce: worth retrying. A refusal (e.g. a group with members) is not. */
 function isRetriable(error: unknown): boolean {
-  const e = error as { type?: string; retriable?: boolean; name?: string }
+  const e = error as { type?: string; name?: string }
   return (
-    (e.type !== undefined && COORDINATOR_ERRORS.has(e.type)) ||
-    e.name === 'KafkaJSConnectionError' ||
-    e.name === 'KafkaJSConnectionClosedError' ||
-    e.name === 'KafkaJSRequestTimeoutError'
+    (e.type !== undefined && COORDINATOR_ERRORS.has(e.type)) || (e.name !== undefined && CONNECTION_ERRORS.has(e.name))
   )
 }
 
@@ -51,10 +59,11 @@ function isRetriable(error: unknown): boolean {
  * `kafka-consumer-groups --describe --group <groupId>`.
  */
 export class GroupOffsets {
+  /** @param retryForMs how long coordinator and connection errors are retried (a broker restart) before failing */
   constructor(
     private readonly cluster: KafkaCluster,
     readonly groupId: string,
-    private readonly retries = 5,
+    private readonly retryForMs = 60_000,
   ) {}
 
   /** Committed next-offsets; a topic-partition with no commit is absent from the map. */
@@ -108,7 +117,8 @@ export class GroupOffsets {
         return call(broker)
       },
       {
-        retries: this.retries,
+        retries: Number.POSITIVE_INFINITY,
+        maxRetryTime: this.retryForMs,
         minTimeout: 100,
         maxTimeout: 2000,
         shouldRetry: ({ error }) => isRetriable(error),

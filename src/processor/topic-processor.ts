@@ -15,7 +15,7 @@
  * non-member. A failed stage rejects runLoop() with a BatchError and commits nothing of that batch.
  */
 import { hostname } from 'node:os'
-import { BatchError, ErrorCodes, KasperError, PartitionOverlapError, ProcessorMissingError } from '../errors.js'
+import { BatchError, ErrorCodes, KasperError, ProcessorMissingError } from '../errors.js'
 import { createCluster, type KafkaCluster } from '../kafka/cluster.js'
 import { fetchLogBounds, GroupOffsets, type TopicPartitionOffset, tpKey } from '../kafka/offsets.js'
 import { FetchOffsetOutOfRange, PartitionReader } from '../kafka/partition-reader.js'
@@ -24,6 +24,7 @@ import { checkTopicLayout } from '../kafka/topic-layout.js'
 import type { Logger } from '../logging/logger.js'
 import { BatchSender } from '../sender/sender.js'
 import type { IncomingMessage, MessageProcessor, MessageProcessors, OutgoingMessage } from '../types.js'
+import { batchPosition, findOverlap, runProcess } from './batch-steps.js'
 import {
   consumerGroupId,
   type ResolvedTopicProcessorOptions,
@@ -188,7 +189,7 @@ export class TopicProcessor {
         fetchCluster.addMultipleTargetTopics([...inputTopics]),
       ])
       await producer.connect()
-      const offsets = new GroupOffsets(cluster, this.groupId)
+      const offsets = new GroupOffsets(cluster, this.groupId, this.options.unavailableTimeoutMs)
       const all = inputPartitions.flatMap((partition) => inputTopics.map((topic) => ({ topic, partition })))
       const [committed, bounds] = await Promise.all([offsets.fetchCommitted(all), fetchLogBounds(cluster, all)])
       const start = resolveStartOffsets(all, committed, bounds, this.options, this.#logger)
@@ -336,7 +337,7 @@ export class TopicProcessor {
     const processor = session.processors.get(partition) as MessageProcessor
 
     const t0 = performance.now()
-    await this.#runProcess(processor, messages, sender, partition).catch((error: unknown) => {
+    await runProcess(processor, messages, sender, partition, this.options.processTimeoutMs).catch((error: unknown) => {
       if (KasperError.is(error, ErrorCodes.PROCESS_TIMEOUT)) {
         throw fail(
           'timeout',
@@ -394,11 +395,7 @@ export class TopicProcessor {
     return `kasper-ts:${this.instanceId}`
   }
 
-  /**
-   * Another live instance of this name on our partitions shows up as a commit we did not write:
-   * foreign metadata after our own first commit there, or before it a foreign commit that moved the
-   * offset. Runs between batches (never beside our own commit), every overlapCheckIntervalMs.
-   */
+  /** Runs between batches (never beside our own commit), every overlapCheckIntervalMs. */
   async #checkOverlap(session: Session): Promise<void> {
     const all = [...session.committed.keys()].map((key) => {
       const [topic, partition] = key.split('\u0000') as [string, string]
@@ -408,39 +405,8 @@ export class TopicProcessor {
       this.#logger.warn({ err: error }, 'overlap check could not read the group offsets')
       return undefined
     })
-    for (const { topic, partition } of all) {
-      const theirs = found?.get(tpKey(topic, partition))
-      const ours = session.committed.get(tpKey(topic, partition)) as string
-      const foreign = theirs !== undefined && theirs.metadata !== this.#commitMetadata
-      const ourFirstDone = session.committedByUs.has(tpKey(topic, partition))
-      if (theirs && foreign && (ourFirstDone || theirs.offset !== ours)) {
-        throw new PartitionOverlapError(topic, partition, theirs.metadata, ours, theirs.offset)
-      }
-    }
-  }
-
-  async #runProcess(processor: MessageProcessor, messages: IncomingMessage[], sender: BatchSender, partition: number) {
-    const controller = new AbortController()
-    const timeoutMs = this.options.processTimeoutMs
-    if (timeoutMs === undefined) {
-      await processor.process(messages, sender, { partition, signal: controller.signal })
-      return
-    }
-    let timer: NodeJS.Timeout | undefined
-    const timeout = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => {
-        controller.abort(new KasperError(ErrorCodes.PROCESS_TIMEOUT, 'process() timed out'))
-        reject(controller.signal.reason)
-      }, timeoutMs)
-    })
-    try {
-      await Promise.race([
-        Promise.resolve(processor.process(messages, sender, { partition, signal: controller.signal })),
-        timeout,
-      ])
-    } finally {
-      clearTimeout(timer)
-    }
+    const overlap = found && findOverlap(session.committed, session.committedByUs, found, this.#commitMetadata)
+    if (overlap) throw overlap
   }
 
   async #produce(session: Session, messages: readonly OutgoingMessage[]): Promise<void> {
@@ -463,16 +429,6 @@ export class TopicProcessor {
 
 function isProcessor(value: unknown): value is MessageProcessor {
   return typeof value === 'object' && value !== null && typeof (value as MessageProcessor).process === 'function'
-}
-
-function batchPosition(partition: number, messages: readonly IncomingMessage[]) {
-  const offsets: Record<string, { first: string; last: string }> = {}
-  for (const m of messages) {
-    const o = offsets[m.topic]
-    if (o) o.last = m.offset
-    else offsets[m.topic] = { first: m.offset, last: m.offset }
-  }
-  return { partition, offsets }
 }
 
 const round = (ms: number) => Math.round(ms * 10) / 10

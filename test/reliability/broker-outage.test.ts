@@ -49,6 +49,9 @@ describe('the broker stopped and started mid-run', () => {
       await waitFor(async () => ((await total()) === inputs.length ? true : undefined), 90_000, 250)
       const recoveredInMs = Date.now() - downAt
       expect(recoveredInMs).toBeLessThan(90_000)
+      process.stdout.write(
+        `broker outage figures: ${JSON.stringify({ inputs: inputs.length, outageMs: 3000, allCommittedAfterMs: recoveredInMs, sliceFailures: failures })}\n`,
+      )
     } finally {
       await supervisor.stop()
       restore()

@@ -1,0 +1,70 @@
+/** Pure pieces of one batch's life, kept apart from the loop: where a batch sits, running process() with a time limit, and the overlap rule. */
+import { ErrorCodes, KasperError, PartitionOverlapError } from '../errors.js'
+import type { CommittedOffset } from '../kafka/offsets.js'
+import type { IncomingMessage, MessageProcessor, Sender } from '../types.js'
+
+/** First and last offset per topic of a batch. */
+export function batchPosition(partition: number, messages: readonly IncomingMessage[]) {
+  const offsets: Record<string, { first: string; last: string }> = {}
+  for (const m of messages) {
+    const o = offsets[m.topic]
+    if (o) o.last = m.offset
+    else offsets[m.topic] = { first: m.offset, last: m.offset }
+  }
+  return { partition, offsets }
+}
+
+/**
+ * Calls process() with an AbortSignal; with a time limit, rejects with KASPER_PROCESS_TIMEOUT and
+ * aborts the signal when it is exceeded (the call itself cannot be cancelled, only told).
+ */
+export async function runProcess(
+  processor: MessageProcessor,
+  messages: readonly IncomingMessage[],
+  sender: Sender,
+  partition: number,
+  timeoutMs: number | undefined,
+): Promise<void> {
+  const controller = new AbortController()
+  if (timeoutMs === undefined) {
+    await processor.process(messages, sender, { partition, signal: controller.signal })
+    return
+  }
+  let timer: NodeJS.Timeout | undefined
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => {
+      controller.abort(new KasperError(ErrorCodes.PROCESS_TIMEOUT, 'process() timed out'))
+      reject(controller.signal.reason)
+    }, timeoutMs)
+  })
+  try {
+    await Promise.race([
+      Promise.resolve(processor.process(messages, sender, { partition, signal: controller.signal })),
+      timeout,
+    ])
+  } finally {
+    clearTimeout(timer)
+  }
+}
+
+/**
+ * Another live instance of this name on our partitions shows up as a commit we did not write:
+ * foreign metadata after our own first commit there, or, before it, a foreign commit that moved
+ * the offset away from where we started.
+ */
+export function findOverlap(
+  ours: ReadonlyMap<string, string>,
+  committedByUs: ReadonlySet<string>,
+  found: ReadonlyMap<string, CommittedOffset>,
+  ourMetadata: string,
+): PartitionOverlapError | undefined {
+  for (const [key, offset] of ours) {
+    const theirs = found.get(key)
+    if (!theirs || theirs.metadata === ourMetadata) continue
+    if (committedByUs.has(key) || theirs.offset !== offset) {
+      const [topic, partition] = key.split('\u0000') as [string, string]
+      return new PartitionOverlapError(topic, Number(partition), theirs.metadata, offset, theirs.offset)
+    }
+  }
+  return undefined
+}
