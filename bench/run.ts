@@ -7,7 +7,7 @@
  * last offset committed), the latency at half the measured rate, and peak RSS per mode. Prints
  * ratios measured side by side and writes bench/results/latest.json.
  */
-import { mkdirSync, writeFileSync } from 'node:fs'
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { resolve } from 'node:path'
 import { pathToFileURL } from 'node:url'
 import { parseArgs } from 'node:util'
@@ -52,6 +52,26 @@ interface ModeResult {
   seconds: number
   perSecond: number
   peakRssMiB: number
+  /** CPU seconds used meanwhile by this process (all threads) and by the local broker's JVM. */
+  cpuSeconds: { node: number; broker: number | null }
+}
+
+/** CPU seconds (user + system) of a process, from /proc (Linux); null where unavailable. */
+function processCpuSeconds(pid: number): number | null {
+  try {
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.split(' ') ?? []
+    return (Number(fields[11]) + Number(fields[12])) / 100
+  } catch {
+    return null
+  }
+}
+
+function brokerPid(): number | undefined {
+  try {
+    return Number(readFileSync(brokerSettings().pidFile, 'utf8').trim()) || undefined
+  } catch {
+    return undefined
+  }
 }
 
 async function createTopic(kafka: Kafka, topic: string) {
@@ -79,6 +99,9 @@ async function timed(
   run: (done: () => Promise<boolean>) => Promise<void>,
 ) {
   const rss = rssSampler()
+  const pid = brokerPid()
+  const brokerCpu0 = pid ? processCpuSeconds(pid) : null
+  const cpu0 = process.cpuUsage()
   const started = performance.now()
   let finishedAt = 0
   await run(async () => {
@@ -87,6 +110,8 @@ async function timed(
     return finishedAt > 0
   })
   const seconds = (finishedAt - started) / 1000
+  const cpu = process.cpuUsage(cpu0)
+  const brokerCpu1 = pid ? processCpuSeconds(pid) : null
   const result: ModeResult = {
     mode,
     workload: work,
@@ -94,9 +119,14 @@ async function timed(
     seconds: round(seconds),
     perSecond: Math.round(N / seconds),
     peakRssMiB: rss.stop(),
+    cpuSeconds: {
+      node: round((cpu.user + cpu.system) / 1e6),
+      broker: brokerCpu0 !== null && brokerCpu1 !== null ? round(brokerCpu1 - brokerCpu0) : null,
+    },
   }
   say(
-    `  ${mode.padEnd(28)} ${work.padEnd(13)} ${String(result.perSecond).padStart(8)} msg/s  ${String(result.seconds).padStart(7)} s  peak RSS ${result.peakRssMiB} MiB`,
+    `  ${mode.padEnd(28)} ${work.padEnd(13)} ${String(result.perSecond).padStart(8)} msg/s  ${String(result.seconds).padStart(7)} s  ` +
+      `peak RSS ${result.peakRssMiB} MiB  CPU s: node ${result.cpuSeconds.node}, broker ${result.cpuSeconds.broker ?? 'n/a'}`,
   )
   return result
 }
@@ -281,7 +311,13 @@ async function main() {
     soak,
   }
   mkdirSync('bench/results', { recursive: true })
-  const latest = soakSeconds > 0 ? 'bench/results/soak-latest.json' : 'bench/results/latest.json'
+  // only a full run replaces latest.json; partial and soak runs keep their own files
+  const latest =
+    soakSeconds > 0
+      ? 'bench/results/soak-latest.json'
+      : only
+        ? 'bench/results/partial-latest.json'
+        : 'bench/results/latest.json'
   writeFileSync(latest, `${JSON.stringify(report, null, 2)}\n`)
   writeFileSync(`bench/results/${report.date.slice(0, 10)}-${runId}.json`, `${JSON.stringify(report, null, 2)}\n`)
   say(`written to ${latest}`)
