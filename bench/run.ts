@@ -319,7 +319,8 @@ async function main() {
         ? 'bench/results/partial-latest.json'
         : 'bench/results/latest.json'
   writeFileSync(latest, `${JSON.stringify(report, null, 2)}\n`)
-  if (!only && soakSeconds === 0) writeFileSync(`bench/results/${report.date.slice(0, 10)}-${runId}.json`, `${JSON.stringify(report, null, 2)}\n`)
+  if (!only && soakSeconds === 0)
+    writeFileSync(`bench/results/${report.date.slice(0, 10)}-${runId}.json`, `${JSON.stringify(report, null, 2)}\n`)
   say(`written to ${latest}`)
   redis.disconnect()
   const admin = kafka.admin()
