@@ -21,10 +21,13 @@ const FOLLOWS = Number(process.env.DEMO_FOLLOWS ?? 60_000)
 const TWEETS = Number(process.env.DEMO_TWEETS ?? 40_000)
 const say = (line) => process.stdout.write(`${line}\n`)
 
+let startedBroker = false
+
 async function infrastructure() {
   const log = (line) => say(line)
   if (!process.env.KAFKA_BROKERS) {
-    const { bootstrap } = await startBroker({ log })
+    const { bootstrap, started } = await startBroker({ log })
+    startedBroker = started
     process.env.KAFKA_BROKERS = bootstrap
   }
   const { url } = await startRedis({ log })
@@ -187,6 +190,7 @@ async function main() {
     `metrics: served at ${metricsUrl}/metrics while the job ran (kasper run serves them on 127.0.0.1:9464 by default); see docs/metrics.md`,
   )
   say(`supervisor: ${result.reason}, exit code ${result.exitCode}`)
+  if (startedBroker) say('the local broker keeps running for you to explore (npm run -s kafka:tool -- kafka-topics --list); npm run kafka:down stops it')
   if (done < totalIn || result.exitCode !== 0) {
     say('demo FAILED: not every input was processed')
     process.exitCode = 1
