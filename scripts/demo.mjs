@@ -190,7 +190,10 @@ async function main() {
     `metrics: served at ${metricsUrl}/metrics while the job ran (kasper run serves them on 127.0.0.1:9464 by default); see docs/metrics.md`,
   )
   say(`supervisor: ${result.reason}, exit code ${result.exitCode}`)
-  if (startedBroker) say('the local broker keeps running for you to explore (npm run -s kafka:tool -- kafka-topics --list); npm run kafka:down stops it')
+  if (startedBroker)
+    say(
+      'the local broker keeps running for you to explore (npm run -s kafka:tool -- kafka-topics --list); npm run kafka:down stops it',
+    )
   if (done < totalIn || result.exitCode !== 0) {
     say('demo FAILED: not every input was processed')
     process.exitCode = 1

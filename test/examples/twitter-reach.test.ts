@@ -1,5 +1,4 @@
-import type { Redis } from 'ioredis'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import { generateSample } from '../../examples/twitter-reach/generator.js'
 import {
   type FollowEvent,
@@ -7,31 +6,12 @@ import {
   ReachProcessor,
   type Tweet,
 } from '../../examples/twitter-reach/reach-processor.js'
-import {
-  createRedisClient,
-  type IncomingMessage,
-  jsonCodec,
-  type MessageProcessor,
-  RedisStore,
-  type Sender,
-} from '../../src/index.js'
-import {
-  committedOffsets,
-  createKafka,
-  createTopics,
-  produce,
-  readTopic,
-  redisUrl,
-  uniqueName,
-  waitFor,
-} from '../helpers/kafka.js'
+import { type IncomingMessage, jsonCodec, type MessageProcessor, RedisStore, type Sender } from '../../src/index.js'
+import { committedTotal, createKafka, createTopics, produce, readTopic, uniqueName, waitFor } from '../helpers/kafka.js'
 import { start } from '../helpers/processor.js'
+import { useRedis } from '../helpers/redis.js'
 
-let redis: Redis
-beforeAll(async () => {
-  redis = await createRedisClient(redisUrl())
-})
-afterAll(() => redis.disconnect())
+const client = useRedis()
 
 /** Reach by event time, computed from the data alone. */
 function expectedReach(followers: FollowEvent[], tweets: Tweet[]): Map<string, number> {
@@ -56,7 +36,11 @@ describe('examples/twitter-reach on the real broker and Redis', () => {
     const follows = sample.followers.map((m) => JSON.parse(String(m.value)) as FollowEvent)
     const tweets = sample.tweets.map((m) => JSON.parse(String(m.value)) as Tweet)
     const expected = expectedReach(follows, tweets)
-    const store = new RedisStore<Followers>({ redis, prefix: `${name}/followers`, codec: jsonCodec<Followers>() })
+    const store = new RedisStore<Followers>({
+      redis: client(),
+      prefix: `${name}/followers`,
+      codec: jsonCodec<Followers>(),
+    })
     const group = `kasper-topic-processor-${name}`
     const options = {
       topicProcessorName: name,
@@ -83,17 +67,14 @@ describe('examples/twitter-reach on the real broker and Redis', () => {
     }
     const first = start(options, crashing)
     await waitFor(async () => {
-      const c = await committedOffsets(kafka, group, topics.followers)
-      const total = [...c.values()].reduce((a, o) => a + Math.max(0, Number(o)), 0)
-      return total === sample.followers.length || undefined
+      return (await committedTotal(kafka, group, topics.followers)) === sample.followers.length || undefined
     })
     await produce(kafka, topics.tweets, sample.tweets)
     expect(((await first.run) as Error).message).toMatch(/crash after state and output/)
 
     const second = start(options, new ReachProcessor(store, topics))
     await waitFor(async () => {
-      const c = await committedOffsets(kafka, group, topics.tweets)
-      return [...c.values()].reduce((a, o) => a + Math.max(0, Number(o)), 0) === tweets.length || undefined
+      return (await committedTotal(kafka, group, topics.tweets)) === tweets.length || undefined
     }, 30_000)
     await second.tp.close()
     expect(await second.run).toBeUndefined()

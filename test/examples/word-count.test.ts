@@ -1,24 +1,11 @@
-import type { Redis } from 'ioredis'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import { WordCountProcessor, type WordState } from '../../examples/word-count/word-count-processor.js'
-import { createRedisClient, jsonCodec, type KeyValueStore, type MessageProcessor, RedisStore } from '../../src/index.js'
-import {
-  committedOffsets,
-  createKafka,
-  createTopics,
-  produce,
-  readTopic,
-  redisUrl,
-  uniqueName,
-  waitFor,
-} from '../helpers/kafka.js'
+import { jsonCodec, type KeyValueStore, type MessageProcessor, RedisStore } from '../../src/index.js'
+import { committedTotal, createKafka, createTopics, produce, readTopic, uniqueName, waitFor } from '../helpers/kafka.js'
 import { start } from '../helpers/processor.js'
+import { useRedis } from '../helpers/redis.js'
 
-let redis: Redis
-beforeAll(async () => {
-  redis = await createRedisClient(redisUrl())
-})
-afterAll(() => redis.disconnect())
+const client = useRedis()
 
 const text = 'the quick brown fox jumps over the lazy dog the fox sleeps and the dog barks at the quick fox'
 const words = text.split(' ')
@@ -61,14 +48,13 @@ async function runCase(firstRun: FirstRun) {
     input,
     words.map((w) => ({ key: w, value: w })),
   )
-  const store = new RedisStore<WordState>({ redis, prefix: `${name}/count`, codec: jsonCodec<WordState>() })
+  const store = new RedisStore<WordState>({ redis: client(), prefix: `${name}/count`, codec: jsonCodec<WordState>() })
   const options = { topicProcessorName: name, kafka, inputTopics: [input], inputPartitions: [0, 1], batchSize: 5 }
   const first = start(options, firstRun(store, output))
   expect(((await first.run) as Error).message).toMatch(/Redis went away|crash after the state write/)
   const second = start(options, new WordCountProcessor(store, output))
   await waitFor(async () => {
-    const c = await committedOffsets(kafka, `kasper-topic-processor-${name}`, input)
-    return [...c.values()].reduce((a, o) => a + Math.max(0, Number(o)), 0) === words.length || undefined
+    return (await committedTotal(kafka, `kasper-topic-processor-${name}`, input)) === words.length || undefined
   })
   await second.tp.close()
   expect(await second.run).toBeUndefined()

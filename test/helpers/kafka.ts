@@ -101,6 +101,16 @@ export async function committedOffsets(kafka: Kafka, groupId: string, topic: str
   }
 }
 
+/** Messages processed by a group on a topic: the sum of its committed offsets (topics start at offset 0). */
+export async function committedTotal(kafka: Kafka, groupId: string, topic: string): Promise<number> {
+  const committed = await committedOffsets(kafka, groupId, topic)
+  return [...committed.values()].reduce((sum, offset) => sum + Math.max(0, Number(offset)), 0)
+}
+
+/** `n` messages whose key and value are `<prefix><i>`, on one partition. */
+export const values = (prefix: string, n: number, partition = 0) =>
+  Array.from({ length: n }, (_, i) => ({ key: `${prefix}${i}`, value: `${prefix}${i}`, partition }))
+
 export async function waitFor<T>(
   check: () => Promise<T | undefined> | T | undefined,
   timeoutMs = 20_000,

@@ -10,11 +10,8 @@ import {
   TopicLayoutError,
   TopicProcessor,
 } from '../../src/index.js'
-import { committedOffsets, createKafka, createTopics, produce, uniqueName, waitFor } from '../helpers/kafka.js'
+import { committedOffsets, createKafka, createTopics, produce, uniqueName, values, waitFor } from '../helpers/kafka.js'
 import { RecordingProcessor, start } from '../helpers/processor.js'
-
-const values = (prefix: string, n: number, partition = 0) =>
-  Array.from({ length: n }, (_, i) => ({ key: `${prefix}${i}`, value: `${prefix}${i}`, partition }))
 
 describe('TopicProcessor input checks on the real broker', () => {
   it('a missing input topic is a TOPIC_NOT_FOUND error naming it, before anything is read', async () => {

@@ -7,12 +7,10 @@ import {
   produce,
   readTopic,
   uniqueName,
+  values,
   waitFor,
 } from '../helpers/kafka.js'
 import { RecordingProcessor, start } from '../helpers/processor.js'
-
-const values = (prefix: string, n: number, partition = 0) =>
-  Array.from({ length: n }, (_, i) => ({ key: `${prefix}${i}`, value: `${prefix}${i}`, partition }))
 
 describe('TopicProcessor on the real broker', () => {
   it('joins two topics partition-wise, keeping order within each topic-partition', async () => {

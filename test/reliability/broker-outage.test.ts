@@ -5,7 +5,7 @@ import { brokerSettings, startBroker, stopBroker } from '../../scripts/lib/broke
 import { silentLogger } from '../../src/index.js'
 import { Supervisor } from '../../supervisor/index.js'
 import { ECHO_JOB, echoJobEnv, jobNames, setEnv } from '../helpers/jobs.js'
-import { committedOffsets, createTopics, produce, readTopic, waitFor } from '../helpers/kafka.js'
+import { committedTotal, createTopics, produce, readTopic, waitFor } from '../helpers/kafka.js'
 
 // A private broker: stopping it must not disturb the shared one the other tests use.
 const settings = brokerSettings({ ...process.env, KAFKA_PORT: String(19_400 + (process.pid % 200) * 2) })
@@ -37,8 +37,7 @@ describe('the broker stopped and started mid-run', () => {
     const failures: string[] = []
     supervisor.on('slice-failed', ({ error }) => failures.push(error.code ?? error.name))
     const group = `kasper-topic-processor-${names.name}`
-    const total = async () =>
-      [...(await committedOffsets(kafka, group, names.input)).values()].reduce((a, o) => a + Math.max(0, Number(o)), 0)
+    const total = () => committedTotal(kafka, group, names.input)
     try {
       await supervisor.start()
       await waitFor(async () => ((await total()) > 300 ? true : undefined), 30_000)

@@ -1,6 +1,6 @@
 import calculateSlot from 'cluster-key-slot'
 import type { Redis } from 'ioredis'
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest'
+import { describe, expect, it, vi } from 'vitest'
 import {
   ConfigError,
   createRedisClient,
@@ -13,33 +13,30 @@ import {
   stringCodec,
 } from '../../src/index.js'
 import { redisUrl, uniqueName } from '../helpers/kafka.js'
+import { useRedis } from '../helpers/redis.js'
 import { keyValueStoreConformance, multiStoreConformance } from './conformance.js'
 
-let redis: Redis
-beforeAll(async () => {
-  redis = await createRedisClient(redisUrl())
-})
-afterAll(() => redis.disconnect())
+const client = useRedis()
 
 keyValueStoreConformance('MemoryStore', (options) => new MemoryStore(options))
 multiStoreConformance('MemoryMultiStore', (options) => new MemoryMultiStore(options))
-keyValueStoreConformance('RedisStore', (options) => new RedisStore({ ...options, redis }))
-multiStoreConformance('RedisMultiStore', (options) => new RedisMultiStore({ ...options, redis }))
+keyValueStoreConformance('RedisStore', (options) => new RedisStore({ ...options, redis: client() }))
+multiStoreConformance('RedisMultiStore', (options) => new RedisMultiStore({ ...options, redis: client() }))
 
 describe('RedisStore specifics on the real Redis', () => {
   it('keys are <prefix>/<key>, tenant keys <tenant>/<prefix>/<key>', async () => {
     const prefix = uniqueName('fmt')
-    await new RedisStore({ redis, prefix, codec: stringCodec }).put('k', 'v')
-    await new RedisMultiStore({ redis, prefix, codec: stringCodec }).tenant('acme').put('k', 'w')
-    expect(await redis.get(`${prefix}/k`)).toBe('v')
-    expect(await redis.get(`acme/${prefix}/k`)).toBe('w')
+    await new RedisStore({ redis: client(), prefix, codec: stringCodec }).put('k', 'v')
+    await new RedisMultiStore({ redis: client(), prefix, codec: stringCodec }).tenant('acme').put('k', 'w')
+    expect(await client().get(`${prefix}/k`)).toBe('v')
+    expect(await client().get(`acme/${prefix}/k`)).toBe('w')
   })
 
   it('getAll is one pipeline and putAll one MULTI/EXEC (one round trip each)', async () => {
-    const store = new RedisStore({ redis, prefix: uniqueName('rt'), codec: stringCodec })
-    const pipeline = vi.spyOn(redis, 'pipeline')
-    const multi = vi.spyOn(redis, 'multi')
-    const get = vi.spyOn(redis, 'get')
+    const store = new RedisStore({ redis: client(), prefix: uniqueName('rt'), codec: stringCodec })
+    const pipeline = vi.spyOn(client(), 'pipeline')
+    const multi = vi.spyOn(client(), 'multi')
+    const get = vi.spyOn(client(), 'get')
     await store.putAll(Array.from({ length: 100 }, (_, i) => [`k${i}`, `v${i}`] as const))
     expect(multi).toHaveBeenCalledTimes(1)
     expect((await store.getAll(Array.from({ length: 100 }, (_, i) => `k${i}`))).size).toBe(100)
@@ -50,30 +47,30 @@ describe('RedisStore specifics on the real Redis', () => {
 
   it('sets the TTL on the server (PX)', async () => {
     const prefix = uniqueName('ttl')
-    await new RedisStore({ redis, prefix, codec: stringCodec, ttlMs: 30_000 }).put('k', 'v')
-    const pttl = await redis.pttl(`${prefix}/k`)
+    await new RedisStore({ redis: client(), prefix, codec: stringCodec, ttlMs: 30_000 }).put('k', 'v')
+    const pttl = await client().pttl(`${prefix}/k`)
     expect(pttl).toBeGreaterThan(25_000)
     expect(pttl).toBeLessThanOrEqual(30_000)
   })
 
   it('with hashTag, every key of a store hashes to one Redis Cluster slot', async () => {
-    const store = new RedisStore({ redis, prefix: 'reach', hashTag: true, codec: stringCodec })
+    const store = new RedisStore({ redis: client(), prefix: 'reach', hashTag: true, codec: stringCodec })
     expect(store.keyOf('user-1')).toBe('{reach}/user-1')
     const slots = new Set(['a', 'b', 'user-1', 'user-99999'].map((k) => calculateSlot(store.keyOf(k))))
     expect(slots.size).toBe(1)
-    const plain = new RedisStore({ redis, prefix: 'reach', codec: stringCodec })
+    const plain = new RedisStore({ redis: client(), prefix: 'reach', codec: stringCodec })
     expect(new Set(['a', 'b', 'user-1', 'user-99999'].map((k) => calculateSlot(plain.keyOf(k)))).size).toBeGreaterThan(
       1,
     )
     await store.put('user-1', 'x')
-    expect(await redis.get('{reach}/user-1')).toBe('x')
-    await redis.del('{reach}/user-1')
+    expect(await client().get('{reach}/user-1')).toBe('x')
+    await client().del('{reach}/user-1')
   })
 
   it('records operations, keys per call and latency through the MetricsProvider', async () => {
     const metrics = new PrometheusMetrics()
     const prefix = uniqueName('m')
-    const store = new RedisStore({ redis, prefix, codec: stringCodec, metrics })
+    const store = new RedisStore({ redis: client(), prefix, codec: stringCodec, metrics })
     await store.putAll([
       ['a', '1'],
       ['b', '2'],
@@ -86,10 +83,10 @@ describe('RedisStore specifics on the real Redis', () => {
   })
 
   it('bad options are a ConfigError naming the field', () => {
-    expect(() => new RedisStore({ redis, prefix: '' })).toThrow(ConfigError)
-    expect(() => new RedisStore({ redis, prefix: '{x}' })).toThrow(/prefix must not contain/)
+    expect(() => new RedisStore({ redis: client(), prefix: '' })).toThrow(ConfigError)
+    expect(() => new RedisStore({ redis: client(), prefix: '{x}' })).toThrow(/prefix must not contain/)
     expect(() => new RedisStore({ redis: {} as Redis, prefix: 'p' })).toThrow(/redis: redis must be an ioredis/)
-    expect(() => new RedisStore({ redis, prefix: 'p', timeoutMs: 0 })).toThrow(/timeoutMs/)
+    expect(() => new RedisStore({ redis: client(), prefix: 'p', timeoutMs: 0 })).toThrow(/timeoutMs/)
     expect(() => new MemoryStore({ prefix: 'p', ttlMs: -1 })).toThrow(/ttlMs must be > 0/)
   })
 
