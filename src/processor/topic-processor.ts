@@ -15,7 +15,7 @@
  * non-member. A failed stage rejects runLoop() with a BatchError and commits nothing of that batch.
  */
 import { hostname } from 'node:os'
-import { BatchError, ErrorCodes, KasperError, ProcessorMissingError } from '../errors.js'
+import { BatchError, ErrorCodes, FetchError, KasperError, ProcessorMissingError } from '../errors.js'
 import { createCluster, type KafkaCluster } from '../kafka/cluster.js'
 import { fetchLogBounds, GroupOffsets, type TopicPartitionOffset, tpKey } from '../kafka/offsets.js'
 import { FetchOffsetOutOfRange, PartitionReader } from '../kafka/partition-reader.js'
@@ -266,34 +266,44 @@ export class TopicProcessor {
         }
         if (fetched.length > 0) this.#dataReady.notify()
       } catch (error) {
-        if (error instanceof FetchOffsetOutOfRange && (await this.#resetOutOfRange(session, error))) continue
-        this.#fatal = error
-        this.#dataReady.notify()
-        return
+        try {
+          if (error instanceof FetchOffsetOutOfRange) {
+            await this.#resetOutOfRange(session, error)
+            continue
+          }
+          throw error
+        } catch (fatal) {
+          this.#fatal ??= KasperError.isKasperError(fatal)
+            ? fatal
+            : new FetchError(
+                `reading ${inputTopics.join(', ')} failed: ${(fatal as Error)?.message ?? String(fatal)}`,
+                fatal,
+              )
+          this.#dataReady.notify()
+          return
+        }
       }
     }
   }
 
-  /** Applies offsetReset to an offset that fell out of the log while running; false means fail. */
-  async #resetOutOfRange(session: Session, error: FetchOffsetOutOfRange): Promise<boolean> {
+  /**
+   * A fetch offset fell out of the log while running (retention overtook a lagging processor):
+   * seek where offsetReset says, or throw OffsetOutOfRangeError when it says 'none'.
+   */
+  async #resetOutOfRange(session: Session, error: FetchOffsetOutOfRange): Promise<void> {
     const { topic, partition, offset } = error
-    const bounds = (await fetchLogBounds(session.cluster, [{ topic, partition }])).get(tpKey(topic, partition))
-    if (!bounds) return false
-    try {
-      const [start] = resolveStartOffsets(
-        [{ topic, partition }],
-        new Map([[tpKey(topic, partition), offset]]),
-        new Map([[tpKey(topic, partition), bounds]]),
-        this.options,
-        this.#logger,
-      )
-      if (!start || start.offset === offset) return false
-      session.reader.seek(topic, partition, start.offset)
-      return true
-    } catch (outOfRange) {
-      this.#fatal = outOfRange
-      return false
-    }
+    const key = tpKey(topic, partition)
+    const bounds = (await fetchLogBounds(session.cluster, [{ topic, partition }])).get(key)
+    if (!bounds) throw error
+    const [start] = resolveStartOffsets(
+      [{ topic, partition }],
+      new Map([[key, offset]]),
+      new Map([[key, bounds]]),
+      this.options,
+      this.#logger,
+    )
+    if (!start || start.offset === offset) throw error
+    session.reader.seek(topic, partition, start.offset)
   }
 
   async #mainLoop(session: Session): Promise<void> {

@@ -125,6 +125,58 @@ describe('TopicProcessor offsets on the real broker', () => {
     expect(resumed.messages.map((m) => m.offset)).toEqual(['6', '7', '8', '9'])
   })
 
+  it.each([
+    ['none', 'fails with OFFSET_OUT_OF_RANGE'],
+    ['earliest', 'skips to the new log start, as asked'],
+  ] as const)('retention overtaking a running processor (offsetReset %s) %s', async (offsetReset, _outcome) => {
+    const kafka = createKafka()
+    const topic = uniqueName('overtaken')
+    await createTopics(kafka, [topic], 1)
+    // one record batch per message, fetched one at a time, two buffered at most
+    for (let i = 0; i < 20; i++) await produce(kafka, topic, [{ key: `k${i}`, value: `v${i}` }])
+    let release: () => void = () => {}
+    const blocked = new Promise<void>((r) => {
+      release = r
+    })
+    const processor = new RecordingProcessor(async () => {
+      if (processor.batches.length === 1) await blocked
+    })
+    const { tp, run } = start(
+      {
+        topicProcessorName: uniqueName('overtaken'),
+        kafka,
+        inputTopics: [topic],
+        inputPartitions: [0],
+        batchSize: 1,
+        batchWaitMs: 10,
+        fetchMaxBytesPerPartition: 1,
+        maxBufferedMessagesPerPartition: 2,
+        offsetReset,
+      },
+      processor,
+    )
+    await waitFor(() => processor.batches.length === 1 || undefined)
+    await new Promise((r) => setTimeout(r, 300))
+    const admin = kafka.admin()
+    await admin.connect()
+    await admin.fetchTopicMetadata({ topics: [topic] })
+    await admin.deleteTopicRecords({ topic, partitions: [{ partition: 0, offset: '15' }] })
+    await admin.disconnect()
+    release()
+    if (offsetReset === 'none') {
+      const error = (await run) as OffsetOutOfRangeError
+      expect(error).toBeInstanceOf(OffsetOutOfRangeError)
+      expect(error).toMatchObject({ topic, partition: 0, logStart: '15' })
+    } else {
+      await waitFor(() => processor.messages.some((m) => m.offset === '19') || undefined)
+      await tp.close()
+      expect(await run).toBeUndefined()
+      const offsets = processor.messages.map((m) => Number(m.offset))
+      expect(offsets.slice(-5)).toEqual([15, 16, 17, 18, 19])
+      expect(offsets.filter((o) => o > 3 && o < 15)).toEqual([])
+    }
+  })
+
   it('a commit Kafka refuses (a live consumer group member owns the group) is a COMMIT_FAILED error', async () => {
     const kafka = createKafka()
     const topic = uniqueName('owned')
