@@ -134,7 +134,7 @@ function spawnTool(name, args, settings, stdio) {
   }
   provisionJars(settings)
   const needsBootstrap = !NO_BOOTSTRAP.has(name) && !args.includes('--bootstrap-server')
-  const bootstrap = process.env.KAFKA_BROKERS?.split(',')[0] ?? settings.bootstrap
+  const bootstrap = process.env.KAFKA_BROKERS ? process.env.KAFKA_BROKERS.split(',')[0] : settings.bootstrap
   const fullArgs = needsBootstrap ? ['--bootstrap-server', bootstrap, ...args] : args
   return spawnSync('java', ['-Xmx256m', ...javaArgs(settings, mainClass, fullArgs)], { stdio, encoding: 'utf8' })
 }
