@@ -263,7 +263,7 @@ describe('TopicProcessor without group membership', () => {
     }
   })
 
-  it('a process() longer than a consumer session timeout loses nothing: the group never has members, the batch is committed once', async () => {
+  it('a 61 s process() (past kafkajs’s session and rebalance timeouts) loses nothing: the group never has members, the batch is committed once', async () => {
     const kafka = createKafka()
     const topic = uniqueName('slow')
     await createTopics(kafka, [topic], 1)
@@ -273,8 +273,9 @@ describe('TopicProcessor without group membership', () => {
     await admin.connect()
     const states: string[] = []
     const processor = new RecordingProcessor(async () => {
-      // kafkajs's minimum session timeout is far below this; a group member would have been evicted
-      for (let i = 0; i < 8; i++) {
+      // 61 s: past kafkajs's default sessionTimeout (30 s) and rebalanceTimeout (60 s); a group
+      // member would have been evicted and its partition reassigned
+      for (let i = 0; i < 61; i++) {
         const { groups } = await admin.describeGroups([`kasper-topic-processor-${name}`])
         states.push(`${groups[0]?.state}:${groups[0]?.members.length}`)
         await new Promise((r) => setTimeout(r, 1000))
@@ -288,8 +289,9 @@ describe('TopicProcessor without group membership', () => {
     await tp.close()
     expect(await run).toBeUndefined()
     await admin.disconnect()
+    expect(states.length).toBe(61)
     expect(processor.batches).toHaveLength(1)
     expect(new Set(states.map((s) => s.split(':')[1]))).toEqual(new Set(['0']))
     expect((await committedOffsets(kafka, `kasper-topic-processor-${name}`, topic)).get(0)).toBe('3')
-  })
+  }, 120_000)
 })
