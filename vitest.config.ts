@@ -9,6 +9,8 @@ export default defineConfig({
     pool: 'forks',
     // Integration tests share one broker on a 2-core machine: run files one after the other.
     fileParallelism: false,
-    reporters: process.env.CI ? ['default'] : ['default'],
+    // under CI, also a JSON report that .ci/run summarizes in one closing line
+    reporters: process.env.CI ? ['default', 'json'] : ['default'],
+    ...(process.env.CI ? { outputFile: { json: 'test-results.json' } } : {}),
   },
 })
