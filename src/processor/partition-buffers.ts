@@ -12,16 +12,24 @@ export class Notifier {
 
   wait(timeoutMs: number): Promise<void> {
     return new Promise((resolve) => {
-      const timer = setTimeout(done, Math.max(0, timeoutMs))
       const wake = () => {
         clearTimeout(timer)
         resolve()
       }
-      function done() {
-        resolve()
-      }
+      const timer = setTimeout(
+        () => {
+          this.#waiters = this.#waiters.filter((w) => w !== wake)
+          resolve()
+        },
+        Math.max(0, timeoutMs),
+      )
       this.#waiters.push(wake)
     })
+  }
+
+  /** Waiters not yet woken (for tests: a timed-out wait leaves nothing behind). */
+  get waiting(): number {
+    return this.#waiters.length
   }
 }
 

@@ -72,5 +72,8 @@ describe('Notifier', () => {
     const t0 = Date.now()
     await n.wait(50)
     expect(Date.now() - t0).toBeGreaterThanOrEqual(45)
+    // a wait that timed out leaves no waiter behind (no growth while nothing notifies)
+    await Promise.all([n.wait(10), n.wait(10), n.wait(10)])
+    expect(n.waiting).toBe(0)
   })
 })
