@@ -1,6 +1,7 @@
 export { createCluster, type KafkaCluster } from './cluster.js'
 export { kafkajsLogCreator } from './kafkajs-logger.js'
-export { fetchLogBounds, GroupOffsets, type LogBounds, type TopicPartitionOffset, tpKey } from './offsets.js'
+export { fetchLogBounds, GroupOffsets, type LogBounds, type TopicPartitionOffset } from './offsets.js'
 export { type FetchedRecords, FetchOffsetOutOfRange, PartitionReader, type ReaderOptions } from './partition-reader.js'
 export { OutputProducer } from './producer.js'
 export { checkTopicLayout } from './topic-layout.js'
+export { groupByTopic, parseTpKey, type TopicPartition, topicPartitions, tpKey } from './topic-partitions.js'

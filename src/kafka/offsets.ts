@@ -1,5 +1,7 @@
 import pRetry from 'p-retry'
 import type { KafkaCluster } from './cluster.js'
+import { groupByTopic, tpKey } from './topic-partitions.js'
+import { COORDINATOR_MOVED, isTransient } from './transient-errors.js'
 
 export interface TopicPartitionOffset {
   topic: string
@@ -11,46 +13,6 @@ export interface CommittedOffset {
   offset: string
   /** The metadata stored with the commit: kasper-ts writes the committing instance's id. */
   metadata: string | null
-}
-
-export const tpKey = (topic: string, partition: number): string => `${topic}\u0000${partition}`
-
-function groupByTopic<T extends { topic: string; partition: number }>(items: readonly T[]) {
-  const byTopic = new Map<string, T[]>()
-  for (const item of items) {
-    const list = byTopic.get(item.topic) ?? []
-    list.push(item)
-    byTopic.set(item.topic, list)
-  }
-  return [...byTopic.entries()]
-}
-
-const COORDINATOR_ERRORS = new Set([
-  'NOT_COORDINATOR_FOR_GROUP',
-  'NOT_COORDINATOR',
-  'COORDINATOR_NOT_AVAILABLE',
-  'GROUP_COORDINATOR_NOT_AVAILABLE',
-  'COORDINATOR_LOAD_IN_PROGRESS',
-  'GROUP_LOAD_IN_PROGRESS',
-  'REQUEST_TIMED_OUT',
-])
-
-const CONNECTION_ERRORS = new Set([
-  'KafkaJSConnectionError',
-  'KafkaJSConnectionClosedError',
-  'KafkaJSRequestTimeoutError',
-  'KafkaJSBrokerNotFound',
-  'KafkaJSNumberOfRetriesExceeded',
-  'KafkaJSGroupCoordinatorNotFound',
-  'KafkaJSLockTimeout',
-])
-
-/** Errors a broker restart or a coordinator move produce: worth retrying. A refusal (e.g. a group with members) is not. */
-function isRetriable(error: unknown): boolean {
-  const e = error as { type?: string; name?: string }
-  return (
-    (e.type !== undefined && COORDINATOR_ERRORS.has(e.type)) || (e.name !== undefined && CONNECTION_ERRORS.has(e.name))
-  )
 }
 
 /**
@@ -121,7 +83,7 @@ export class GroupOffsets {
         maxRetryTime: this.retryForMs,
         minTimeout: 100,
         maxTimeout: 2000,
-        shouldRetry: ({ error }) => isRetriable(error),
+        shouldRetry: ({ error }) => isTransient(error, COORDINATOR_MOVED),
       },
     )
   }

@@ -2,7 +2,9 @@ import { createRequire } from 'node:module'
 import { FetchError } from '../errors.js'
 import type { IncomingMessage } from '../types.js'
 import { type FetchPartitionResponse, type KafkaCluster, type RawMessage, READ_COMMITTED } from './cluster.js'
-import { type TopicPartitionOffset, tpKey } from './offsets.js'
+import type { TopicPartitionOffset } from './offsets.js'
+import { groupByTopic, tpKey } from './topic-partitions.js'
+import { isTransient, STALE_METADATA } from './transient-errors.js'
 
 // kafkajs's own Batch: drops aborted transactional messages and control records, and knows where
 // the next fetch starts after compacted or filtered record batches.
@@ -44,25 +46,6 @@ export class FetchOffsetOutOfRange extends Error {
     super(`fetch offset ${offset} of ${topic}[${partition}] is out of range`)
   }
 }
-
-const STALE_METADATA = new Set([
-  'LEADER_NOT_AVAILABLE',
-  'NOT_LEADER_FOR_PARTITION',
-  'NOT_LEADER_OR_FOLLOWER',
-  'FENCED_LEADER_EPOCH',
-  'UNKNOWN_LEADER_EPOCH',
-  'UNKNOWN_TOPIC_OR_PARTITION',
-  'REPLICA_NOT_AVAILABLE',
-])
-const CONNECTION_ERRORS = new Set([
-  'KafkaJSConnectionError',
-  'KafkaJSConnectionClosedError',
-  'KafkaJSRequestTimeoutError',
-  'KafkaJSBrokerNotFound',
-  'KafkaJSTopicMetadataNotLoaded',
-  'KafkaJSNumberOfRetriesExceeded',
-  'KafkaJSLockTimeout',
-])
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
 
@@ -141,12 +124,11 @@ export class PartitionReader {
   }
 
   async #fetchFromLeader(nodeId: string, positions: readonly { topic: string; partition: number; offset: string }[]) {
-    const byTopic = new Map<string, { partition: number; fetchOffset: string; maxBytes: number }[]>()
-    for (const { topic, partition, offset } of positions) {
-      const list = byTopic.get(topic) ?? []
-      list.push({ partition, fetchOffset: offset, maxBytes: this.options.maxBytesPerPartition })
-      byTopic.set(topic, list)
-    }
+    const maxBytes = this.options.maxBytesPerPartition
+    const topics = groupByTopic(positions).map(([topic, list]) => ({
+      topic,
+      partitions: list.map(({ partition, offset }) => ({ partition, fetchOffset: offset, maxBytes })),
+    }))
     const broker = await this.cluster.findBroker({ nodeId })
     let response: Awaited<ReturnType<typeof broker.fetch>>
     try {
@@ -156,7 +138,7 @@ export class PartitionReader {
         maxWaitTime: this.options.maxWaitMs,
         minBytes: 1,
         maxBytes: this.options.maxBytes,
-        topics: [...byTopic.entries()].map(([topic, partitions]) => ({ topic, partitions })),
+        topics,
       })
     } catch (error) {
       const e = error as { name?: string; topic?: string; partition?: number }
@@ -193,8 +175,7 @@ export class PartitionReader {
   async #recover(error: unknown): Promise<FetchedRecords[]> {
     if (error instanceof FetchOffsetOutOfRange) throw error
     const e = error as { type?: string; name?: string; host?: string; port?: number; message?: string }
-    const transient =
-      (e.type !== undefined && STALE_METADATA.has(e.type)) || (e.name !== undefined && CONNECTION_ERRORS.has(e.name))
+    const transient = isTransient(error, STALE_METADATA)
     if (!transient) throw new FetchError(`fetch failed: ${e.message ?? String(error)}`, error)
     const now = Date.now()
     this.#failingSince ??= now

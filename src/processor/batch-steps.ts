@@ -1,6 +1,7 @@
 /** Pure pieces of one batch's life, kept apart from the loop: where a batch sits, running process() with a time limit, and the overlap rule. */
 import { ErrorCodes, KasperError, PartitionOverlapError } from '../errors.js'
 import type { CommittedOffset } from '../kafka/offsets.js'
+import { parseTpKey } from '../kafka/topic-partitions.js'
 import type { IncomingMessage, MessageProcessor, Sender } from '../types.js'
 
 /** First and last offset per topic of a batch. */
@@ -62,8 +63,8 @@ export function findOverlap(
     const theirs = found.get(key)
     if (!theirs || theirs.metadata === ourMetadata) continue
     if (committedByUs.has(key) || theirs.offset !== offset) {
-      const [topic, partition] = key.split('\u0000') as [string, string]
-      return new PartitionOverlapError(topic, Number(partition), theirs.metadata, offset, theirs.offset)
+      const { topic, partition } = parseTpKey(key)
+      return new PartitionOverlapError(topic, partition, theirs.metadata, offset, theirs.offset)
     }
   }
   return undefined

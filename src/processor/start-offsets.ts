@@ -1,6 +1,6 @@
 import { OffsetOutOfRangeError } from '../errors.js'
 import type { LogBounds, TopicPartitionOffset } from '../kafka/offsets.js'
-import { tpKey } from '../kafka/offsets.js'
+import { tpKey } from '../kafka/topic-partitions.js'
 import type { Logger } from '../logging/logger.js'
 
 export interface StartOffsetPolicy {

@@ -17,10 +17,11 @@
 import { hostname } from 'node:os'
 import { BatchError, ErrorCodes, FetchError, KasperError, ProcessorMissingError } from '../errors.js'
 import { createCluster, type KafkaCluster } from '../kafka/cluster.js'
-import { fetchLogBounds, GroupOffsets, type TopicPartitionOffset, tpKey } from '../kafka/offsets.js'
+import { fetchLogBounds, GroupOffsets, type TopicPartitionOffset } from '../kafka/offsets.js'
 import { FetchOffsetOutOfRange, PartitionReader } from '../kafka/partition-reader.js'
 import { OutputProducer } from '../kafka/producer.js'
 import { checkTopicLayout } from '../kafka/topic-layout.js'
+import { parseTpKey, type TopicPartition, topicPartitions, tpKey } from '../kafka/topic-partitions.js'
 import type { Logger } from '../logging/logger.js'
 import { BatchSender } from '../sender/sender.js'
 import type { IncomingMessage, MessageProcessor, MessageProcessors, OutgoingMessage } from '../types.js'
@@ -49,6 +50,8 @@ interface Session {
   offsets: GroupOffsets
   reader: PartitionReader
   processors: Map<number, MessageProcessor>
+  /** Every input topic-partition this processor reads. */
+  partitions: TopicPartition[]
   /** Next offset to process, per topic-partition: what is (or will be) committed. */
   committed: Map<string, string>
   /** Topic-partitions this instance has committed at least once. */
@@ -190,7 +193,7 @@ export class TopicProcessor {
       ])
       await producer.connect()
       const offsets = new GroupOffsets(cluster, this.groupId, this.options.unavailableTimeoutMs)
-      const all = inputPartitions.flatMap((partition) => inputTopics.map((topic) => ({ topic, partition })))
+      const all = topicPartitions(inputTopics, inputPartitions)
       const [committed, bounds] = await Promise.all([offsets.fetchCommitted(all), fetchLogBounds(cluster, all)])
       const start = resolveStartOffsets(all, committed, bounds, this.options, this.#logger)
       for (const s of start) {
@@ -218,6 +221,7 @@ export class TopicProcessor {
         offsets,
         reader,
         processors,
+        partitions: all,
         committed: new Map(start.map((s) => [tpKey(s.topic, s.partition), s.offset])),
         committedByUs: new Set(),
         highWatermarks: new Map([...bounds].map(([k, b]) => [k, b.end])),
@@ -247,10 +251,11 @@ export class TopicProcessor {
   }
 
   async #fetchLoop(session: Session): Promise<void> {
-    const { inputTopics, inputPartitions, maxBufferedMessagesPerPartition } = this.options
-    const all = inputPartitions.flatMap((partition) => inputTopics.map((topic) => ({ topic, partition })))
+    const { inputTopics, maxBufferedMessagesPerPartition } = this.options
     while (!this.#stopping) {
-      const wanted = all.filter(({ partition }) => this.#buffers.size(partition) < maxBufferedMessagesPerPartition)
+      const wanted = session.partitions.filter(
+        ({ partition }) => this.#buffers.size(partition) < maxBufferedMessagesPerPartition,
+      )
       if (wanted.length === 0) {
         await this.#spaceFreed.wait(1000)
         continue
@@ -407,11 +412,7 @@ export class TopicProcessor {
 
   /** Runs between batches (never beside our own commit), every overlapCheckIntervalMs. */
   async #checkOverlap(session: Session): Promise<void> {
-    const all = [...session.committed.keys()].map((key) => {
-      const [topic, partition] = key.split('\u0000') as [string, string]
-      return { topic, partition: Number(partition) }
-    })
-    const found = await session.offsets.fetchCommittedWithMetadata(all).catch((error: unknown) => {
+    const found = await session.offsets.fetchCommittedWithMetadata(session.partitions).catch((error: unknown) => {
       this.#logger.warn({ err: error }, 'overlap check could not read the group offsets')
       return undefined
     })
@@ -428,7 +429,7 @@ export class TopicProcessor {
 
   #updateLag(session: Session): void {
     for (const [key, committed] of session.committed) {
-      const [topic, partition] = key.split('\u0000') as [string, string]
+      const { topic, partition } = parseTpKey(key)
       const hwm = session.highWatermarks.get(key)
       if (hwm !== undefined) {
         this.#metrics.lag.set({ topic, partition }, Math.max(0, Number(BigInt(hwm) - BigInt(committed))))

@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest'
 import { toolOutput } from '../../scripts/lib/broker.mjs'
 import { createCluster } from '../../src/kafka/cluster.js'
-import { fetchLogBounds, GroupOffsets, tpKey } from '../../src/kafka/offsets.js'
+import { fetchLogBounds, GroupOffsets } from '../../src/kafka/offsets.js'
+import { tpKey } from '../../src/kafka/topic-partitions.js'
 import { brokers, createKafka, createTopics, produce, uniqueName } from '../helpers/kafka.js'
 
 describe('GroupOffsets (commits without group membership) on the real broker', () => {

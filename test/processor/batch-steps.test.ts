@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import { ErrorCodes } from '../../src/index.js'
-import { tpKey } from '../../src/kafka/offsets.js'
+import { tpKey } from '../../src/kafka/topic-partitions.js'
 import { batchPosition, findOverlap, runProcess } from '../../src/processor/batch-steps.js'
 import type { IncomingMessage } from '../../src/types.js'
 

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import { ErrorCodes, OffsetOutOfRangeError, silentLogger, textLogger } from '../../src/index.js'
-import { tpKey } from '../../src/kafka/offsets.js'
+import { tpKey } from '../../src/kafka/topic-partitions.js'
 import { resolveStartOffsets } from '../../src/processor/start-offsets.js'
 
 const tp = [{ topic: 't', partition: 0 }]
