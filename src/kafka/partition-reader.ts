@@ -12,6 +12,7 @@ const require = createRequire(import.meta.url)
 interface KafkaBatch {
   messages: RawMessage[]
   isEmptyIncludingFiltered(): boolean
+  isEmptyDueToLogCompactedMessages(): boolean
   lastOffset(): string
 }
 const Batch = require('kafkajs/src/consumer/batch') as new (
@@ -25,7 +26,7 @@ export interface ReaderOptions {
   maxWaitMs: number
   maxBytes: number
   maxBytesPerPartition: number
-  /** How long fetches may keep failing on connection or leadership errors before giving up. */
+  /** How long fetches of a partition may keep failing on connection or leadership errors before giving up. */
   unavailableTimeoutMs: number
 }
 
@@ -47,24 +48,48 @@ export class FetchOffsetOutOfRange extends Error {
   }
 }
 
+interface Position {
+  topic: string
+  partition: number
+  /** Next offset to fetch: one past the last record handed to the caller (or skipped as filtered). */
+  offset: string
+  /** When this partition's fetches started failing (cleared by a successful fetch). */
+  failingSince?: number
+  /** Not fetched again before this time (back-off after a failure at its leader). */
+  retryAt?: number
+  backoffMs: number
+}
+
+/** The outcome of one leader's fetch: its partitions' data, or why it failed. */
+type LeaderOutcome =
+  | { ok: true; fetched: { position: Position; fetchOffset: string; data: FetchPartitionResponse }[] }
+  | { ok: false; positions: Position[]; error: unknown }
+
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
+const MIN_BACKOFF_MS = 100
+const MAX_BACKOFF_MS = 5000
 
 /**
  * Reads a fixed set of topic-partitions from their leaders, with no group membership. One fetch
  * request per leader broker per round; the caller chooses which partitions take part (back-pressure).
+ *
+ * Positions advance only with what fetch() returns: a round waits for every leader it asked, so no
+ * response arrives after its round, and a failure at one leader never discards what the others
+ * returned. A failing leader's partitions keep their positions, back off, and are fetched again from
+ * there once metadata is refreshed (a new leader, a broker back). An error that no retry cures is
+ * thrown by the next fetch() call, after the records already fetched have been handed over.
  */
 export class PartitionReader {
-  readonly #positions = new Map<string, { topic: string; partition: number; offset: string }>()
-  #failingSince: number | undefined
-  #backoffMs = 100
+  readonly #positions = new Map<string, Position>()
+  /** A failure to throw at the next fetch(): the current round's records were returned first. */
+  #deferred: unknown
 
   constructor(
     private readonly cluster: KafkaCluster,
     start: readonly TopicPartitionOffset[],
     private readonly options: ReaderOptions,
   ) {
-    for (const { topic, partition, offset } of start)
-      this.#positions.set(tpKey(topic, partition), { topic, partition, offset })
+    for (const { topic, partition, offset } of start) this.seek(topic, partition, offset)
   }
 
   /** Next offset to fetch for a topic-partition. */
@@ -75,64 +100,120 @@ export class PartitionReader {
   }
 
   seek(topic: string, partition: number, offset: string): void {
-    this.#positions.set(tpKey(topic, partition), { topic, partition, offset })
+    this.#positions.set(tpKey(topic, partition), { topic, partition, offset, backoffMs: MIN_BACKOFF_MS })
   }
 
   /**
-   * One fetch round over `wanted` (all partitions when omitted). Transient errors (connection,
-   * leadership) are absorbed with a back-off and an empty result until `unavailableTimeoutMs` has
-   * passed without a successful fetch; then FetchError. Out-of-range offsets throw FetchOffsetOutOfRange.
+   * One fetch round over `wanted` (all partitions when omitted). Partitions whose leader failed
+   * recently sit out until their back-off ends; when all of them do, the round waits for the first.
+   * Transient errors (connection, leadership) are retried until a partition has failed for
+   * `unavailableTimeoutMs`; then FetchError. Out-of-range offsets throw FetchOffsetOutOfRange.
    */
   async fetch(wanted?: readonly { topic: string; partition: number }[]): Promise<FetchedRecords[]> {
-    const positions = wanted
+    if (this.#deferred !== undefined) {
+      const error = this.#deferred
+      this.#deferred = undefined
+      throw error
+    }
+    const all = wanted
       ? wanted
           .map(({ topic, partition }) => this.#positions.get(tpKey(topic, partition)))
           .filter((p) => p !== undefined)
       : [...this.#positions.values()]
-    if (positions.length === 0) {
-      await sleep(Math.min(this.options.maxWaitMs, 50))
+    const now = Date.now()
+    const due = all.filter((p) => p.retryAt === undefined || p.retryAt <= now)
+    if (due.length === 0) {
+      const next = Math.min(...all.map((p) => p.retryAt ?? now + 50))
+      await sleep(Math.max(1, Math.min(next - now, this.options.maxWaitMs, 1000)))
       return []
     }
-    try {
-      const byLeader = this.#groupByLeader(positions)
-      const rounds = await Promise.all(
-        [...byLeader.entries()].map(([nodeId, list]) => this.#fetchFromLeader(nodeId, list)),
-      )
-      this.#failingSince = undefined
-      this.#backoffMs = 100
-      return rounds.flat()
-    } catch (error) {
-      return this.#recover(error)
+    const { byLeader, leaderless } = this.#groupByLeader(due)
+    const outcomes = await Promise.all(
+      [...byLeader.entries()].map(([nodeId, list]) => this.#fetchFromLeader(nodeId, list)),
+    )
+    if (leaderless.length > 0) {
+      outcomes.push({
+        ok: false,
+        positions: leaderless,
+        error: Object.assign(new Error(`no leader known for ${describe(leaderless)}`), {
+          type: 'LEADER_NOT_AVAILABLE',
+        }),
+      })
     }
+    const out: FetchedRecords[] = []
+    const failures: { positions: Position[]; error: unknown }[] = []
+    for (const outcome of outcomes) {
+      if (outcome.ok) {
+        for (const { position, fetchOffset, data } of outcome.fetched) {
+          const records = this.#handOver(position, fetchOffset, data)
+          if (records) out.push(records)
+        }
+      } else {
+        failures.push(outcome)
+      }
+    }
+    if (failures.length > 0) await this.#failed(failures)
+    return out
   }
 
-  #groupByLeader(positions: readonly { topic: string; partition: number; offset: string }[]) {
-    const byLeader = new Map<string, { topic: string; partition: number; offset: string }[]>()
+  /** Advances a position past what a response holds and returns its records (undefined when the position moved meanwhile). */
+  #handOver(position: Position, fetchOffset: string, data: FetchPartitionResponse): FetchedRecords | undefined {
+    // a seek() during the round wins over the response
+    if (this.#positions.get(tpKey(position.topic, position.partition)) !== position) return undefined
+    if (position.offset !== fetchOffset) return undefined
+    position.failingSince = undefined
+    position.retryAt = undefined
+    position.backoffMs = MIN_BACKOFF_MS
+    const { topic, partition } = position
+    const batch = new Batch(topic, fetchOffset, data)
+    if (!batch.isEmptyIncludingFiltered()) {
+      // past the last record returned, including aborted and control records that are filtered out
+      position.offset = (BigInt(batch.lastOffset()) + 1n).toString()
+    } else if (batch.isEmptyDueToLogCompactedMessages()) {
+      // Only records below the fetch offset came back: the rest of their record batch was removed by
+      // compaction, so the fetch offset itself is gone. Step past it (kafkajs's consumer does the same).
+      position.offset = (BigInt(fetchOffset) + 1n).toString()
+    }
+    const messages: IncomingMessage[] = batch.messages.map((m) => ({
+      topic,
+      partition,
+      offset: m.offset,
+      timestamp: m.timestamp,
+      key: m.key,
+      value: m.value,
+      headers: m.headers ?? {},
+    }))
+    return { topic, partition, messages, highWatermark: data.highWatermark }
+  }
+
+  #groupByLeader(positions: readonly Position[]) {
+    const byLeader = new Map<string, Position[]>()
+    const leaderless: Position[] = []
     for (const position of positions) {
       const leaders = this.cluster.findLeaderForPartitions(position.topic, [position.partition])
       const nodeId = Object.keys(leaders)[0]
       if (nodeId === undefined) {
-        throw Object.assign(new Error(`no leader known for ${position.topic}[${position.partition}]`), {
-          type: 'LEADER_NOT_AVAILABLE',
-        })
+        leaderless.push(position)
+        continue
       }
       const list = byLeader.get(nodeId) ?? []
       list.push(position)
       byLeader.set(nodeId, list)
     }
-    return byLeader
+    return { byLeader, leaderless }
   }
 
-  async #fetchFromLeader(nodeId: string, positions: readonly { topic: string; partition: number; offset: string }[]) {
+  /** Fetches from one leader; never rejects, and never moves a position (fetch() does, with the outcome). */
+  async #fetchFromLeader(nodeId: string, positions: readonly Position[]): Promise<LeaderOutcome> {
     const maxBytes = this.options.maxBytesPerPartition
+    const fetchOffsets = new Map(positions.map((p) => [tpKey(p.topic, p.partition), p.offset]))
     const topics = groupByTopic(positions).map(([topic, list]) => ({
       topic,
       partitions: list.map(({ partition, offset }) => ({ partition, fetchOffset: offset, maxBytes })),
     }))
-    const broker = await this.cluster.findBroker({ nodeId })
-    let response: Awaited<ReturnType<typeof broker.fetch>>
     try {
-      response = await broker.fetch({
+      const broker = await this.cluster.findBroker({ nodeId })
+      const response = await broker.fetch({
         replicaId: -1,
         isolationLevel: READ_COMMITTED,
         maxWaitTime: this.options.maxWaitMs,
@@ -140,56 +221,61 @@ export class PartitionReader {
         maxBytes: this.options.maxBytes,
         topics,
       })
+      const fetched: { position: Position; fetchOffset: string; data: FetchPartitionResponse }[] = []
+      for (const { topicName, partitions } of response.responses) {
+        for (const data of partitions) {
+          const key = tpKey(topicName, data.partition)
+          const position = positions.find((p) => p.topic === topicName && p.partition === data.partition)
+          const fetchOffset = fetchOffsets.get(key)
+          if (position && fetchOffset !== undefined) fetched.push({ position, fetchOffset, data })
+        }
+      }
+      return { ok: true, fetched }
     } catch (error) {
       const e = error as { name?: string; topic?: string; partition?: number }
       if (e.name === 'KafkaJSOffsetOutOfRange' && e.topic !== undefined && e.partition !== undefined) {
-        throw new FetchOffsetOutOfRange(e.topic, e.partition, this.position(e.topic, e.partition))
+        const offset = fetchOffsets.get(tpKey(e.topic, e.partition)) ?? '-1'
+        return { ok: false, positions: [...positions], error: new FetchOffsetOutOfRange(e.topic, e.partition, offset) }
       }
-      throw error
+      return { ok: false, positions: [...positions], error }
     }
-    const out: FetchedRecords[] = []
-    for (const { topicName, partitions } of response.responses) {
-      for (const data of partitions) {
-        const key = tpKey(topicName, data.partition)
-        const position = this.#positions.get(key)
-        if (!position) continue
-        const batch = new Batch(topicName, position.offset, data)
-        if (!batch.isEmptyIncludingFiltered()) {
-          position.offset = (BigInt(batch.lastOffset()) + 1n).toString()
-        }
-        const messages: IncomingMessage[] = batch.messages.map((m) => ({
-          topic: topicName,
-          partition: data.partition,
-          offset: m.offset,
-          timestamp: m.timestamp,
-          key: m.key,
-          value: m.value,
-          headers: m.headers ?? {},
-        }))
-        out.push({ topic: topicName, partition: data.partition, messages, highWatermark: data.highWatermark })
-      }
-    }
-    return out
   }
 
-  async #recover(error: unknown): Promise<FetchedRecords[]> {
-    if (error instanceof FetchOffsetOutOfRange) throw error
-    const e = error as { type?: string; name?: string; host?: string; port?: number; message?: string }
-    const transient = isTransient(error, STALE_METADATA)
-    if (!transient) throw new FetchError(`fetch failed: ${e.message ?? String(error)}`, error)
+  /** Failed leaders: back off their partitions, refresh metadata, and defer what no retry cures. */
+  async #failed(failures: readonly { positions: Position[]; error: unknown }[]): Promise<void> {
     const now = Date.now()
-    this.#failingSince ??= now
-    if (now - this.#failingSince > this.options.unavailableTimeoutMs) {
-      throw new FetchError(
-        `Kafka has been unavailable for ${now - this.#failingSince} ms (unavailableTimeoutMs ${this.options.unavailableTimeoutMs}): ${e.message}`,
-        error,
-      )
+    let refresh = false
+    for (const { positions, error } of failures) {
+      if (error instanceof FetchOffsetOutOfRange) {
+        this.#deferred ??= error
+        continue
+      }
+      const e = error as { name?: string; host?: string; port?: number; message?: string }
+      if (!isTransient(error, STALE_METADATA)) {
+        this.#deferred ??= new FetchError(`fetch failed: ${e.message ?? String(error)}`, error)
+        continue
+      }
+      for (const position of positions) {
+        position.failingSince ??= now
+        if (now - position.failingSince > this.options.unavailableTimeoutMs) {
+          this.#deferred ??= new FetchError(
+            `Kafka has been unavailable for ${position.topic}[${position.partition}] for ${now - position.failingSince} ms ` +
+              `(unavailableTimeoutMs ${this.options.unavailableTimeoutMs}): ${e.message}`,
+            error,
+          )
+        }
+        position.retryAt = now + position.backoffMs
+        position.backoffMs = Math.min(position.backoffMs * 2, MAX_BACKOFF_MS)
+      }
+      if (e.name === 'KafkaJSConnectionClosedError' && e.host && e.port) {
+        this.cluster.removeBroker({ host: e.host, port: e.port })
+      }
+      refresh = true
     }
-    if (e.name === 'KafkaJSConnectionClosedError' && e.host && e.port)
-      this.cluster.removeBroker({ host: e.host, port: e.port })
-    await sleep(this.#backoffMs)
-    this.#backoffMs = Math.min(this.#backoffMs * 2, 5000)
-    await this.cluster.refreshMetadata().catch(() => {})
-    return []
+    if (refresh) await this.cluster.refreshMetadata().catch(() => {})
   }
+}
+
+function describe(positions: readonly Position[]): string {
+  return positions.map((p) => `${p.topic}[${p.partition}]`).join(', ')
 }
