@@ -21,6 +21,11 @@ export const ErrorCodes = {
   STORE_FAILED: 'KASPER_STORE_FAILED',
   PARTITION_OVERLAP: 'KASPER_PARTITION_OVERLAP',
   JOB_INVALID: 'KASPER_JOB_INVALID',
+  OUTPUT_INVALID: 'KASPER_OUTPUT_INVALID',
+  OUTPUT_TOPIC_NOT_FOUND: 'KASPER_OUTPUT_TOPIC_NOT_FOUND',
+  OUTPUT_PARTITION_NOT_FOUND: 'KASPER_OUTPUT_PARTITION_NOT_FOUND',
+  MESSAGE_TOO_LARGE: 'KASPER_MESSAGE_TOO_LARGE',
+  SEND_AFTER_BATCH: 'KASPER_SEND_AFTER_BATCH',
 } as const
 
 export type ErrorCode = (typeof ErrorCodes)[keyof typeof ErrorCodes]
@@ -107,6 +112,30 @@ export interface BatchPosition {
   offsets: Readonly<Record<string, { first: string; last: string }>>
 }
 
+/** Codes of output that cannot be produced as given: no retry cures them. */
+export type OutputErrorCode =
+  | typeof ErrorCodes.OUTPUT_INVALID
+  | typeof ErrorCodes.OUTPUT_TOPIC_NOT_FOUND
+  | typeof ErrorCodes.OUTPUT_PARTITION_NOT_FOUND
+  | typeof ErrorCodes.MESSAGE_TOO_LARGE
+  | typeof ErrorCodes.SEND_AFTER_BATCH
+
+/**
+ * Output that cannot reach Kafka as given: a malformed message, a topic or partition that does not
+ * exist, a message over the topic's size limit, a send() after its batch ended. Thrown by send()
+ * where it can be known there, else by the produce; the batch fails and nothing of it is committed.
+ */
+export class OutputError extends KasperError {
+  constructor(
+    code: OutputErrorCode,
+    message: string,
+    readonly topic?: string,
+    readonly partition?: number,
+  ) {
+    super(code, message)
+  }
+}
+
 /** A batch failed (process, timeout, produce or commit). Nothing of the batch was committed. */
 export class BatchError extends KasperError {
   readonly partition: number
@@ -117,7 +146,8 @@ export class BatchError extends KasperError {
       | typeof ErrorCodes.PROCESS_FAILED
       | typeof ErrorCodes.PROCESS_TIMEOUT
       | typeof ErrorCodes.PRODUCE_FAILED
-      | typeof ErrorCodes.COMMIT_FAILED,
+      | typeof ErrorCodes.COMMIT_FAILED
+      | OutputErrorCode,
     what: string,
     position: BatchPosition,
     cause?: unknown,

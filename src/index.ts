@@ -12,6 +12,8 @@ export {
   FetchError,
   KasperError,
   OffsetOutOfRangeError,
+  OutputError,
+  type OutputErrorCode,
   PartitionOverlapError,
   ProcessorMissingError,
   type SerializedError,

@@ -177,24 +177,25 @@ export async function brokerAnswers(bootstrap, timeoutMs = 3000) {
 }
 
 function writeProperties(settings) {
-  const template = readFileSync(join(kafkaDir, 'server.properties.template'), 'utf8')
-  const props = template
+  const template = readFileSync(settings.template ?? join(kafkaDir, 'server.properties.template'), 'utf8')
+  let props = template
     .replaceAll('@PORT@', String(settings.port))
     .replaceAll('@CONTROLLER_PORT@', String(settings.controllerPort))
     .replaceAll('@DATA_DIR@', settings.dataDir)
+  for (const [name, value] of Object.entries(settings.replacements ?? {})) props = props.replaceAll(name, value)
   writeFileSync(settings.propsFile, props)
 }
 
 function formatStorage(settings) {
   if (existsSync(join(settings.dataDir, 'meta.properties'))) return
-  const clusterId = execFileSync('java', javaArgs(settings, 'kafka.tools.StorageTool', ['random-uuid']), {
-    encoding: 'utf8',
-  }).trim()
+  const clusterId = settings.clusterId ?? randomClusterId(settings)
+  // a node of a multi-node cluster names its static quorum in controller.quorum.voters
+  const quorum = settings.clusterId ? [] : ['--standalone']
   execFileSync(
     'java',
     javaArgs(settings, 'kafka.tools.StorageTool', [
       'format',
-      '--standalone',
+      ...quorum,
       '-t',
       clusterId,
       '-c',
@@ -205,12 +206,26 @@ function formatStorage(settings) {
   )
 }
 
+/** A new KRaft cluster id, from Kafka's own storage tool. */
+export function randomClusterId(settings) {
+  return execFileSync('java', javaArgs(settings, 'kafka.tools.StorageTool', ['random-uuid']), {
+    encoding: 'utf8',
+  }).trim()
+}
+
 /**
  * Starts the broker unless one already answers on the port. Resolves with
  * `{ bootstrap, started }`: started is false when a running broker was reused.
  */
 export async function startBroker({ settings = brokerSettings(), timeoutMs = 90_000, log = console.error } = {}) {
   if (await brokerAnswers(settings.bootstrap, 1500)) return { bootstrap: settings.bootstrap, started: false }
+  launchBroker(settings, log)
+  await waitForBroker(settings, timeoutMs)
+  return { bootstrap: settings.bootstrap, started: true }
+}
+
+/** Starts the broker process detached unless this checkout's one is alive; returns at once. */
+export function launchBroker(settings, log = console.error) {
   const running = readPid(settings)
   if (!isAlive(running)) {
     provisionJars(settings, log)
@@ -235,9 +250,13 @@ export async function startBroker({ settings = brokerSettings(), timeoutMs = 90_
     writeFileSync(settings.pidFile, `${child.pid}\n`)
     log(`kasper: starting Kafka ${KAFKA_VERSION} on ${settings.bootstrap} (log: ${settings.logFile})`)
   }
+}
+
+/** Resolves once the broker answers a metadata request; rejects when it exits or times out. */
+export async function waitForBroker(settings, timeoutMs = 90_000) {
   const deadline = Date.now() + timeoutMs
   while (Date.now() < deadline) {
-    if (await brokerAnswers(settings.bootstrap, 1500)) return { bootstrap: settings.bootstrap, started: true }
+    if (await brokerAnswers(settings.bootstrap, 1500)) return
     if (!isAlive(readPid(settings))) {
       const tail = existsSync(settings.logFile) ? readFileSync(settings.logFile, 'utf8').slice(-2000) : ''
       throw new Error(`the Kafka broker exited during start-up; last lines of ${settings.logFile}:\n${tail}`)
@@ -249,14 +268,17 @@ export async function startBroker({ settings = brokerSettings(), timeoutMs = 90_
   )
 }
 
-/** Stops the broker started from this checkout on this port; resolves true when one was stopped. */
-export async function stopBroker({ settings = brokerSettings(), timeoutMs = 30_000 } = {}) {
+/**
+ * Stops the broker started from this checkout on this port; resolves true when one was stopped.
+ * `signal: 'SIGKILL'` kills it at once (fault tests).
+ */
+export async function stopBroker({ settings = brokerSettings(), timeoutMs = 30_000, signal = 'SIGTERM' } = {}) {
   const pid = readPid(settings)
   if (!isAlive(pid)) {
     rmSync(settings.pidFile, { force: true })
     return false
   }
-  process.kill(pid, 'SIGTERM')
+  process.kill(pid, signal)
   const deadline = Date.now() + timeoutMs
   while (isAlive(pid) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 200))
   if (isAlive(pid)) process.kill(pid, 'SIGKILL')

@@ -15,7 +15,15 @@
  * non-member. A failed stage rejects runLoop() with a BatchError and commits nothing of that batch.
  */
 import { hostname } from 'node:os'
-import { BatchError, ErrorCodes, FetchError, KasperError, ProcessorMissingError } from '../errors.js'
+import {
+  BatchError,
+  ErrorCodes,
+  FetchError,
+  KasperError,
+  OutputError,
+  type OutputErrorCode,
+  ProcessorMissingError,
+} from '../errors.js'
 import { createCluster, type KafkaCluster } from '../kafka/cluster.js'
 import { fetchLogBounds, GroupOffsets, type TopicPartitionOffset } from '../kafka/offsets.js'
 import { FetchOffsetOutOfRange, PartitionReader } from '../kafka/partition-reader.js'
@@ -184,7 +192,10 @@ export class TopicProcessor {
     const processors = await this.#resolveProcessors()
     const cluster = createCluster(kafka)
     const fetchCluster = createCluster(kafka)
-    const producer = new OutputProducer(kafka)
+    const producer = new OutputProducer(kafka, {
+      unavailableTimeoutMs: this.options.unavailableTimeoutMs,
+      logger: this.#logger,
+    })
     try {
       await Promise.all([cluster.connect(), fetchCluster.connect()])
       await Promise.all([
@@ -348,11 +359,20 @@ export class TopicProcessor {
       this.#metrics.batchFailures.inc({ partition, stage })
       return new BatchError(code, what, position, cause)
     }
-    const sender = new BatchSender((out) => this.#produce(session, out))
+    const sender = new BatchSender((out) => this.#produce(session, out), {
+      check: (message) => session.producer.check(message),
+      onLateSend: (error) => {
+        // the batch this send belonged to may be committed already: stop before anything else is
+        this.#fatal ??= error
+        this.#dataReady.notify()
+      },
+    })
     const processor = session.processors.get(partition) as MessageProcessor
 
     const t0 = performance.now()
     await runProcess(processor, messages, sender, partition, this.options.processTimeoutMs).catch((error: unknown) => {
+      sender.seal()
+      if (error instanceof OutputError) throw fail('process', error.code as OutputErrorCode, 'output rejected', error)
       if (KasperError.is(error, ErrorCodes.PROCESS_TIMEOUT)) {
         throw fail(
           'timeout',
@@ -363,8 +383,10 @@ export class TopicProcessor {
       }
       throw fail('process', ErrorCodes.PROCESS_FAILED, 'process() failed', error)
     })
+    sender.seal()
     const t1 = performance.now()
     await sender.flush().catch((error: unknown) => {
+      if (error instanceof OutputError) throw fail('produce', error.code as OutputErrorCode, 'output rejected', error)
       throw fail('produce', ErrorCodes.PRODUCE_FAILED, 'producing the batch output failed', error)
     })
     const t2 = performance.now()

@@ -60,9 +60,71 @@ describe('BatchSender', () => {
 
   it('rejects a message without a topic or with a bad partition at send()', () => {
     const sender = new BatchSender(async () => {})
-    expect(() => sender.send({ topic: '', value: 'x' })).toThrow(/topic must be a non-empty string/)
+
     expect(() => sender.send({ topic: 'o', value: 'x', partition: -1 })).toThrow(
       /partition must be a non-negative integer/,
     )
+  })
+})
+
+describe('BatchSender input checks', () => {
+  const codeOf = (f: () => void) => {
+    try {
+      f()
+    } catch (e) {
+      return (e as { code?: string }).code
+    }
+  }
+
+  it('rejects a key or value that is not a string, Buffer or null, and bad headers, as OUTPUT_INVALID', () => {
+    const sender = new BatchSender(async () => {})
+    const bad = [
+      { topic: 'o', value: 42 },
+      { topic: 'o', value: { a: 1 } },
+      { topic: 'o', value: undefined },
+      { topic: 'o', key: 7, value: 'x' },
+      { topic: 'o', value: 'x', headers: { h: 1 } },
+      { topic: 'o', value: 'x', headers: 'h' },
+    ] as unknown as OutgoingMessage[]
+    for (const message of bad) expect(codeOf(() => sender.send(message))).toBe('KASPER_OUTPUT_INVALID')
+    expect(() => sender.send({ topic: 'o', key: 7, value: 'x' } as unknown as OutgoingMessage)).toThrow(
+      /message.key must be a string, a Buffer or null, got a number/,
+    )
+    expect(sender.pending).toBe(0)
+    sender.send({ topic: 'o', key: null, value: null })
+    sender.send({
+      topic: 'o',
+      key: Buffer.from('k'),
+      value: Buffer.from('v'),
+      headers: { h: 'x', b: Buffer.from('y') },
+    })
+    expect(sender.pending).toBe(2)
+  })
+
+  it('asks the check hook about every message (the processor checks known partition counts)', () => {
+    const sender = new BatchSender(async () => {}, {
+      check: (m) => {
+        if (m.partition === 9) throw new Error('no partition 9')
+      },
+    })
+    expect(() => sender.send({ topic: 'o', value: 'x', partition: 9 })).toThrow('no partition 9')
+    expect(sender.pending).toBe(0)
+  })
+
+  it('a send() after the seal throws SEND_AFTER_BATCH and tells the processor; flush still produces what was queued', async () => {
+    const late: unknown[] = []
+    const produced: string[] = []
+    const sender = new BatchSender(
+      async (m) => {
+        produced.push(...m.map((x) => String(x.value)))
+      },
+      { onLateSend: (e) => late.push(e) },
+    )
+    sender.send({ topic: 'o', value: 'in time' })
+    sender.seal()
+    expect(codeOf(() => sender.send({ topic: 'o', value: 'late' }))).toBe('KASPER_SEND_AFTER_BATCH')
+    expect(late).toHaveLength(1)
+    await sender.flush()
+    expect(produced).toEqual(['in time'])
   })
 })
