@@ -28,4 +28,8 @@ export function startBroker(options?: {
   timeoutMs?: number
   log?: (line: string) => void
 }): Promise<{ bootstrap: string; started: boolean }>
-export function stopBroker(options?: { settings?: BrokerSettings; timeoutMs?: number }): Promise<boolean>
+export function stopBroker(options?: {
+  settings?: BrokerSettings
+  timeoutMs?: number
+  signal?: 'SIGTERM' | 'SIGKILL'
+}): Promise<boolean>

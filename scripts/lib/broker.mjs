@@ -29,6 +29,8 @@ export const TOOLS = {
   'kafka-get-offsets': 'org.apache.kafka.tools.GetOffsetShell',
   'kafka-configs': 'org.apache.kafka.tools.ConfigCommand',
   'kafka-storage': 'kafka.tools.StorageTool',
+  'kafka-leader-election': 'org.apache.kafka.tools.LeaderElectionCommand',
+  'kafka-reassign-partitions': 'org.apache.kafka.tools.reassign.ReassignPartitionsCommand',
 }
 
 /** Tools that take the broker address another way (producer-perf-test: --producer-props bootstrap.servers=...). */

@@ -1,7 +1,9 @@
-import { type Admin, ConfigResourceTypes, type Kafka } from 'kafkajs'
+import type { Admin, ConfigResourceTypes, Kafka } from 'kafkajs'
 import { ErrorCodes, OutputError } from '../errors.js'
 import type { OutputTopicInfo } from './produce-plan.js'
 
+/** kafkajs's ConfigResourceTypes.TOPIC (the enum is not a named export of kafkajs's CommonJS module under Node's ESM loader). */
+const TOPIC_RESOURCE = 2 as ConfigResourceTypes
 /** Kafka's default max.message.bytes, used when a topic's configuration cannot be read. */
 const DEFAULT_MAX_MESSAGE_BYTES = 1_048_588
 /** How long a topic's layout is trusted before it is read again (partitions can be added). */
@@ -88,7 +90,7 @@ export class OutputTopics {
       const { resources } = await admin.describeConfigs({
         includeSynonyms: false,
         resources: topics.map((name) => ({
-          type: ConfigResourceTypes.TOPIC,
+          type: TOPIC_RESOURCE,
           name,
           configNames: ['max.message.bytes'],
         })),

@@ -1,0 +1,239 @@
+/**
+ * One fault scenario on the 3-node cluster: a live input (a producer that keeps writing, acks =
+ * all, retrying until acked), `kasper run` with 2 workers passing every message through, faults
+ * injected while it runs, then an audit from outside the process with Kafka's own Java consumer:
+ *   lost                    inputs (by value) with no output
+ *   committedAheadOfOutput  inputs below a committed offset sampled during the run, with no output
+ *   commitsAtEnd            every input partition's committed offset reached its end offset
+ */
+import { type ChildProcess, spawn } from 'node:child_process'
+import { mkdtempSync, openSync, readFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join, resolve } from 'node:path'
+import type { TestCluster } from '../helpers/cluster.js'
+import { ECHO_JOB, jobNames } from '../helpers/jobs.js'
+
+const CLI = resolve('dist/supervisor/cli/main.js')
+
+export interface FaultContext {
+  cluster: TestCluster
+  input: string
+  output: string
+  partitions: number
+  log: (line: string) => void
+}
+
+export interface FaultFigures {
+  scenario: string
+  /** Input records in the topic (a retried send can write one twice). */
+  inputs: number
+  /** Distinct input values: each must have an output. */
+  distinctInputs: number
+  /**
+   * Values the test's plain kafkajs producer saw acknowledged that are not in the input topic:
+   * kafkajs's send() can resolve without writing a partition whose leader moved (see docs/design.md).
+   */
+  acknowledgedInputsMissing: number
+  outputs: number
+  /** Output values that match no input. */
+  unexpectedOutputs: number
+  lost: number
+  duplicates: number
+  committedAheadOfOutput: number
+  commitsAtEnd: boolean
+  commitSamples: number
+  sliceFailures: number
+  seconds: number
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))
+
+/** Writes `perTick` messages every 50 ms until stopped; a failed send is retried until acked. */
+function liveProducer(ctx: FaultContext, perTick: number) {
+  const producer = ctx.cluster.kafka.producer({ allowAutoTopicCreation: false })
+  let stopped = false
+  let seq = 0
+  let errors = 0
+  const done = (async () => {
+    await producer.connect()
+    while (!stopped) {
+      const messages = Array.from({ length: perTick }, () => {
+        const i = seq++
+        return { key: `k${i}`, value: `v${i}`, partition: i % ctx.partitions }
+      })
+      for (;;) {
+        try {
+          await producer.send({ topic: ctx.input, acks: -1, messages })
+          break
+        } catch {
+          errors++
+          await sleep(200)
+        }
+      }
+      await sleep(50)
+    }
+    await producer.disconnect()
+  })()
+  return {
+    stop: async () => {
+      stopped = true
+      await done
+      return { sent: seq, errors }
+    },
+  }
+}
+
+function daemon(
+  ctx: FaultContext,
+  name: string,
+  logFile: string,
+): { child: ChildProcess; exit: Promise<number | null> } {
+  const out = openSync(logFile, 'a')
+  const child = spawn(
+    process.execPath,
+    [CLI, 'run', ECHO_JOB, '--workers', '2', '--metrics-port', '0', '--max-restarts', '20'],
+    {
+      env: {
+        ...process.env,
+        KASPER_TEST_BROKERS: ctx.cluster.brokers.join(','),
+        KASPER_TEST_NAME: name,
+        KASPER_TEST_INPUT: ctx.input,
+        KASPER_TEST_OUTPUT: ctx.output,
+        KASPER_TEST_PARTITIONS: String(ctx.partitions),
+        KASPER_TEST_MODE: 'echo',
+        KASPER_TEST_BATCH_SIZE: '500',
+        KASPER_TEST_LOG_LEVEL: 'warn',
+      },
+      stdio: ['ignore', out, out],
+    },
+  )
+  return { child, exit: new Promise((r) => child.once('exit', (code) => r(code))) }
+}
+
+export async function runFaultScenario(
+  cluster: TestCluster,
+  scenario: string,
+  faults: (ctx: FaultContext) => Promise<void>,
+  { partitions = 6, perTick = 50 } = {},
+): Promise<FaultFigures> {
+  const started = Date.now()
+  const names = jobNames()
+  const ctx: FaultContext = {
+    cluster,
+    input: names.input,
+    output: names.output,
+    partitions,
+    log: (line) => process.stderr.write(`[${scenario} +${Math.round((Date.now() - started) / 1000)}s] ${line}\n`),
+  }
+  await cluster.createTopics([names.input, names.output], partitions)
+  const group = `kasper-topic-processor-${names.name}`
+  const logFile = join(mkdtempSync(join(tmpdir(), 'kasper-faults-')), 'daemon.log')
+  const producer = liveProducer(ctx, perTick)
+  const run = daemon(ctx, names.name, logFile)
+
+  let sentCount = 0
+  const samples: Map<number, number>[] = []
+  let sampling = true
+  const sampler = (async () => {
+    while (sampling) {
+      try {
+        const admin = await cluster.admin()
+        const [offsets] = await admin.fetchOffsets({ groupId: group, topics: [names.input] })
+        samples.push(new Map((offsets?.partitions ?? []).map((p) => [p.partition, Number(p.offset)])))
+      } catch {
+        // the coordinator may be restarting: sample again
+      }
+      await sleep(500)
+    }
+  })()
+
+  try {
+    // faults hit a job that is running and committing
+    await waitUntil(() => samples.some((s) => [...s.values()].some((o) => o > 0)), 60_000, 'the job never committed')
+    ctx.log('job committing; injecting faults')
+    await faults(ctx)
+    ctx.log('faults done; stopping the input')
+    const { sent, errors } = await producer.stop()
+    sentCount = sent
+    ctx.log(`input stopped after ${sent} messages (${errors} producer retries)`)
+    const admin = await cluster.admin()
+    const ends = new Map((await admin.fetchTopicOffsets(names.input)).map((p) => [p.partition, Number(p.high)]))
+    const caughtUp = await waitUntil(
+      () => {
+        const last = samples[samples.length - 1]
+        return last !== undefined && [...ends].every(([p, end]) => (last.get(p) ?? -1) === end)
+      },
+      180_000,
+      'commits did not reach the end offsets',
+    ).then(
+      () => true,
+      () => false,
+    )
+    sampling = false
+    await sampler
+    run.child.kill('SIGTERM')
+    await run.exit
+
+    const inputs = cluster.readAll(names.input)
+    const outputs = cluster.readAll(names.output)
+    const seen = new Set(outputs.map((r) => r.value))
+    const inputValues = new Set(inputs.map((r) => r.value))
+    const lost = [...inputValues].filter((v) => !seen.has(v)).length
+    let acknowledgedInputsMissing = 0
+    for (let i = 0; i < sentCount; i++) if (!inputValues.has(`v${i}`)) acknowledgedInputsMissing++
+    let committedAheadOfOutput = 0
+    const highest = new Map<number, number>()
+    for (const s of samples) for (const [p, o] of s) highest.set(p, Math.max(highest.get(p) ?? 0, o))
+    for (const r of inputs)
+      if (r.offset < (highest.get(r.partition) ?? 0) && !seen.has(r.value)) committedAheadOfOutput++
+    const log = readFileSync(logFile, 'utf8')
+    return {
+      scenario,
+      inputs: inputs.length,
+      distinctInputs: inputValues.size,
+      acknowledgedInputsMissing,
+      outputs: outputs.length,
+      unexpectedOutputs: [...seen].filter((v) => !inputValues.has(v)).length,
+      lost,
+      duplicates: outputs.length - seen.size,
+      committedAheadOfOutput,
+      commitsAtEnd: caughtUp,
+      commitSamples: samples.length,
+      sliceFailures: (log.match(/"slice failed/g) ?? []).length,
+      seconds: Math.round((Date.now() - started) / 1000),
+    }
+  } finally {
+    sampling = false
+    if (run.child.exitCode === null) run.child.kill('SIGKILL')
+    await producer.stop().catch(() => {})
+  }
+}
+
+async function waitUntil(check: () => boolean, timeoutMs: number, what: string): Promise<void> {
+  const deadline = Date.now() + timeoutMs
+  while (!check()) {
+    if (Date.now() > deadline) throw new Error(`${what} within ${timeoutMs} ms`)
+    await sleep(250)
+  }
+}
+
+/** A node that leads a partition of `topic` and one of `other`, if one does; else the leader of `topic`[0]. */
+export async function leaderOfBoth(ctx: FaultContext): Promise<number> {
+  for (let p = 0; p < ctx.partitions; p++) {
+    const a = await ctx.cluster.leaderOf(ctx.input, p)
+    for (let q = 0; q < ctx.partitions; q++) if ((await ctx.cluster.leaderOf(ctx.output, q)) === a) return a
+  }
+  return ctx.cluster.leaderOf(ctx.input, 0)
+}
+
+/** Stops each node in turn (SIGTERM), starts it again, and waits for its replicas to catch up. */
+export async function rollingRestart(ctx: FaultContext): Promise<void> {
+  for (const node of [1, 2, 3]) {
+    ctx.log(`rolling restart: stopping node ${node}`)
+    await ctx.cluster.stop(node, 'SIGTERM')
+    await sleep(2000)
+    await ctx.cluster.startNode(node)
+    await ctx.cluster.waitInSync([ctx.input, ctx.output])
+    ctx.log(`rolling restart: node ${node} back in sync`)
+  }
+}
