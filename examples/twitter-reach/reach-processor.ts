@@ -78,6 +78,8 @@ export class ReachProcessor implements MessageProcessor {
         sender.send({ topic: this.topics.reach, key: tweet.id, value: JSON.stringify(out) })
       }
     }
+    // the one order for state (docs/stores.md): output acked first, then the state write
+    await sender.flush()
     await this.followers.putAll([...changed].map((user) => [user, followersOf(user)] as const))
   }
 }

@@ -22,6 +22,11 @@ export function toolOutput(
   args: string[],
   settings?: BrokerSettings,
 ): { status: number; stdout: string; stderr: string }
+export function toolOutputAsync(
+  name: string,
+  args: string[],
+  settings?: BrokerSettings,
+): Promise<{ status: number; stdout: string; stderr: string }>
 export function brokerAnswers(bootstrap: string, timeoutMs?: number): Promise<boolean>
 export function startBroker(options?: {
   settings?: BrokerSettings

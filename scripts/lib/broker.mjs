@@ -129,7 +129,7 @@ export function toolOutput(name, args, settings = brokerSettings()) {
   return { status: result.status ?? 1, stdout: result.stdout ?? '', stderr: result.stderr ?? '' }
 }
 
-function spawnTool(name, args, settings, stdio) {
+function toolCommand(name, args, settings) {
   const mainClass = TOOLS[name] ?? (name.includes('.') ? name : undefined)
   if (!mainClass) {
     throw new Error(`unknown Kafka tool "${name}"; known: ${Object.keys(TOOLS).join(', ')}`)
@@ -138,7 +138,23 @@ function spawnTool(name, args, settings, stdio) {
   const needsBootstrap = !NO_BOOTSTRAP.has(name) && !args.includes('--bootstrap-server')
   const bootstrap = process.env.KAFKA_BROKERS ? process.env.KAFKA_BROKERS.split(',')[0] : settings.bootstrap
   const fullArgs = needsBootstrap ? ['--bootstrap-server', bootstrap, ...args] : args
-  return spawnSync('java', ['-Xmx256m', ...javaArgs(settings, mainClass, fullArgs)], { stdio, encoding: 'utf8' })
+  return ['-Xmx256m', ...javaArgs(settings, mainClass, fullArgs)]
+}
+
+function spawnTool(name, args, settings, stdio) {
+  return spawnSync('java', toolCommand(name, args, settings), { stdio, encoding: 'utf8' })
+}
+
+/** Like toolOutput, without blocking the event loop (several tools can run at once). */
+export function toolOutputAsync(name, args, settings = brokerSettings()) {
+  return new Promise((resolvePromise) => {
+    const child = spawn('java', toolCommand(name, args, settings), { stdio: ['ignore', 'pipe', 'pipe'] })
+    let stdout = ''
+    let stderr = ''
+    child.stdout.setEncoding('utf8').on('data', (d) => (stdout += d))
+    child.stderr.setEncoding('utf8').on('data', (d) => (stderr += d))
+    child.once('close', (status) => resolvePromise({ status: status ?? 1, stdout, stderr }))
+  })
 }
 
 export function readPid(settings) {

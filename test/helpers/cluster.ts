@@ -9,7 +9,7 @@ import { writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { type Admin, Kafka, logLevel } from 'kafkajs'
-import { toolOutput } from '../../scripts/lib/broker.mjs'
+import { toolOutput, toolOutputAsync } from '../../scripts/lib/broker.mjs'
 import {
   type ClusterSettings,
   clusterSettings,
@@ -142,33 +142,52 @@ export class TestCluster {
   }
 
   /**
-   * Every record of a topic, read from the beginning by Kafka's Java console consumer
-   * (read_committed), as { partition, offset, key, value }.
+   * Every record of a topic, read by Kafka's Java console consumer (read_committed), one consumer
+   * per partition assigned from its log start (no group), as { partition, offset, key, value }.
+   * Complete or an error: each partition must come back from its log start to its end offset (the
+   * topics audited here are plain logs, no transactions, no compaction).
    */
-  readAll(topic: string): { partition: number; offset: number; key: string; value: string }[] {
-    const out = toolOutput('kafka-console-consumer', [
-      '--bootstrap-server',
-      this.brokers.join(','),
-      '--topic',
-      topic,
-      '--from-beginning',
-      '--timeout-ms',
-      '8000',
-      '--isolation-level',
-      'read_committed',
-      '--property',
-      'print.partition=true',
-      '--property',
-      'print.offset=true',
-      '--property',
-      'print.key=true',
-    ])
-    const records: { partition: number; offset: number; key: string; value: string }[] = []
-    for (const line of out.stdout.split('\n')) {
-      const m = /^Partition:(\d+)\tOffset:(\d+)\t([^\t]*)\t(.*)$/.exec(line)
-      if (m) records.push({ partition: Number(m[1]), offset: Number(m[2]), key: m[3] ?? '', value: m[4] ?? '' })
-    }
-    return records
+  async readAll(topic: string): Promise<{ partition: number; offset: number; key: string; value: string }[]> {
+    const admin = await this.admin()
+    const bounds = await admin.fetchTopicOffsets(topic)
+    const parts = await Promise.all(
+      bounds.map(async ({ partition, low, high }) => {
+        const expected = Number(high) - Number(low)
+        if (expected === 0) return []
+        const out = await toolOutputAsync('kafka-console-consumer', [
+          '--bootstrap-server',
+          this.brokers.join(','),
+          '--topic',
+          topic,
+          '--partition',
+          String(partition),
+          '--offset',
+          'earliest',
+          '--max-messages',
+          String(expected),
+          '--timeout-ms',
+          '60000',
+          '--isolation-level',
+          'read_committed',
+          '--property',
+          'print.partition=true',
+          '--property',
+          'print.offset=true',
+          '--property',
+          'print.key=true',
+        ])
+        const records: { partition: number; offset: number; key: string; value: string }[] = []
+        for (const line of out.stdout.split('\n')) {
+          const m = /^Partition:(\d+)\tOffset:(\d+)\t([^\t]*)\t(.*)$/.exec(line)
+          if (m) records.push({ partition: Number(m[1]), offset: Number(m[2]), key: m[3] ?? '', value: m[4] ?? '' })
+        }
+        if (records.length !== expected) {
+          throw new Error(`the audit read ${records.length} of ${expected} records of ${topic}[${partition}]`)
+        }
+        return records
+      }),
+    )
+    return parts.flat()
   }
 
   async close(): Promise<void> {

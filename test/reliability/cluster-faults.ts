@@ -174,8 +174,8 @@ export async function runFaultScenario(
     run.child.kill('SIGTERM')
     await run.exit
 
-    const inputs = cluster.readAll(names.input)
-    const outputs = cluster.readAll(names.output)
+    const inputs = await cluster.readAll(names.input)
+    const outputs = await cluster.readAll(names.output)
     const seen = new Set(outputs.map((r) => r.value))
     const inputValues = new Set(inputs.map((r) => r.value))
     const lost = [...inputValues].filter((v) => !seen.has(v)).length
