@@ -205,7 +205,7 @@ describe('TopicProcessor on the real broker', () => {
     expect((await committedOffsets(kafka, `kasper-topic-processor-${name}`, input)).get(0)).toBe('6')
   })
 
-  it('a failed produce (missing output topic, no auto-creation) rejects with PRODUCE_FAILED and commits nothing', async () => {
+  it('a missing output topic (no auto-creation) rejects with OUTPUT_TOPIC_NOT_FOUND and commits nothing', async () => {
     const kafka = createKafka()
     const input = uniqueName('nout-in')
     await createTopics(kafka, [input], 1)
@@ -216,7 +216,7 @@ describe('TopicProcessor on the real broker', () => {
     })
     const { run } = start({ topicProcessorName: name, kafka, inputTopics: [input], inputPartitions: [0] }, processor)
     const error = await run
-    expect(KasperError.is(error, ErrorCodes.PRODUCE_FAILED)).toBe(true)
+    expect(KasperError.is(error, ErrorCodes.OUTPUT_TOPIC_NOT_FOUND)).toBe(true)
     expect((error as BatchError).offsets).toEqual({ [input]: { first: '0', last: '2' } })
     expect((await committedOffsets(kafka, `kasper-topic-processor-${name}`, input)).get(0)).toBe('-1')
   })

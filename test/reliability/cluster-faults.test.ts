@@ -3,7 +3,7 @@
  * input, audited from outside the process. `npm test` runs the quick scenario; `npm run faults`
  * (KASPER_FAULT_CLUSTER=all) runs every scenario and records the figures.
  */
-import { appendFileSync } from 'node:fs'
+import { writeFileSync } from 'node:fs'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { TestCluster } from '../helpers/cluster.js'
 import {
@@ -17,20 +17,22 @@ import {
 const all = process.env.KASPER_FAULT_CLUSTER === 'all'
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))
 let cluster: TestCluster
+const report: FaultFigures[] = []
 
 beforeAll(async () => {
   cluster = await TestCluster.start()
 }, 240_000)
 
 afterAll(async () => {
+  if (process.env.KASPER_FAULT_CLUSTER_REPORT && report.length > 0) {
+    writeFileSync(process.env.KASPER_FAULT_CLUSTER_REPORT, `${JSON.stringify(report, null, 2)}\n`)
+  }
   await cluster?.close()
 }, 120_000)
 
 function check(figures: FaultFigures): void {
   process.stderr.write(`${JSON.stringify(figures)}\n`)
-  if (process.env.KASPER_FAULT_CLUSTER_REPORT) {
-    appendFileSync(process.env.KASPER_FAULT_CLUSTER_REPORT, `${JSON.stringify(figures)}\n`)
-  }
+  report.push(figures)
   expect(figures.inputs).toBeGreaterThan(0)
   expect(figures.lost).toBe(0)
   expect(figures.committedAheadOfOutput).toBe(0)
