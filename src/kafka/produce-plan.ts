@@ -62,8 +62,19 @@ export function checkPartition(topic: string, partition: number, info: OutputTop
   }
 }
 
+interface TopicPlan {
+  info: OutputTopicInfo
+  limit: number
+  /** Runs per partition (index = partition number). */
+  queues: (ProduceRun[] | undefined)[]
+  /** Where the next message with neither key nor partition goes (round robin, as kafkajs does). */
+  next: number
+}
+
 /**
- * Cuts `messages` into produce rounds. `info(topic)` must know every topic named. Throws
+ * Cuts `messages` into produce rounds. `info(topic)` must know every topic named. A message with a
+ * partition keeps it; one with a key gets `pick`'s partition; one with neither goes round robin
+ * (measured here: spreading a batch beats filling one partition's record batch first). Throws
  * OutputError for a partition the topic does not have or a message over the topic's size limit,
  * before anything is produced.
  */
@@ -73,31 +84,55 @@ export function planRounds(
   pick: PickPartition,
   maxRequestBytes: number,
 ): ProduceRun[][] {
-  // runs per topic-partition, in the order partitions first appear
-  const queues = new Map<string, ProduceRun[]>()
+  const topics = new Map<string, TopicPlan>()
+  /** Every topic-partition's runs, in the order partitions first appear. */
+  const order: ProduceRun[][] = []
+  let lastTopic: string | undefined
+  let plan: TopicPlan | undefined
   for (const message of messages) {
-    const topicInfo = info(message.topic)
-    const partition = message.partition ?? pick(message.topic, topicInfo.partitions, message)
-    checkPartition(message.topic, partition, topicInfo)
+    if (message.topic !== lastTopic || !plan) {
+      lastTopic = message.topic
+      plan = topics.get(message.topic)
+      if (!plan) {
+        const topicInfo = info(message.topic)
+        plan = {
+          info: topicInfo,
+          limit: runLimit(topicInfo),
+          queues: [],
+          next: Math.floor(Math.random() * topicInfo.partitions),
+        }
+        topics.set(message.topic, plan)
+      }
+    }
     const size = recordSize(message)
-    const limit = runLimit(topicInfo)
-    if (size > limit) {
+    let partition = message.partition
+    if (partition === undefined) {
+      if (message.key != null) {
+        partition = pick(message.topic, plan.info.partitions, message)
+      } else {
+        partition = plan.next
+        plan.next = (plan.next + 1) % plan.info.partitions
+      }
+    } else {
+      checkPartition(message.topic, partition, plan.info)
+    }
+    if (size > plan.limit) {
       throw new OutputError(
         ErrorCodes.MESSAGE_TOO_LARGE,
         `a message to ${message.topic}[${partition}] is ${size} bytes; the topic accepts record batches of at most ` +
-          `${topicInfo.maxMessageBytes} bytes (max.message.bytes), so it can never be produced`,
+          `${plan.info.maxMessageBytes} bytes (max.message.bytes), so it can never be produced`,
         message.topic,
         partition,
       )
     }
-    const key = `${message.topic}\u0000${partition}`
-    let queue = queues.get(key)
+    let queue = plan.queues[partition]
     if (!queue) {
       queue = []
-      queues.set(key, queue)
+      plan.queues[partition] = queue
+      order.push(queue)
     }
     let run = queue[queue.length - 1]
-    if (!run || run.bytes + size > limit) {
+    if (!run || run.bytes + size > plan.limit) {
       run = { topic: message.topic, partition, messages: [], bytes: RECORD_BATCH_OVERHEAD }
       queue.push(run)
     }
@@ -105,13 +140,12 @@ export function planRounds(
     run.bytes += size
   }
   const rounds: ProduceRun[][] = []
-  const pending = [...queues.values()]
-  const next = new Array<number>(pending.length).fill(0)
+  const next = new Array<number>(order.length).fill(0)
   while (true) {
     const round: ProduceRun[] = []
     let bytes = 0
-    for (let i = 0; i < pending.length; i++) {
-      const run = pending[i]?.[next[i] ?? 0]
+    for (let i = 0; i < order.length; i++) {
+      const run = order[i]?.[next[i] ?? 0]
       if (!run) continue
       if (round.length > 0 && bytes + run.bytes > maxRequestBytes) continue
       round.push(run)

@@ -1,11 +1,5 @@
-import {
-  type Kafka,
-  type Message,
-  Partitioners,
-  type PartitionMetadata,
-  type Producer,
-  type RecordMetadata,
-} from 'kafkajs'
+import { createRequire } from 'node:module'
+import type { Kafka, Message, Producer, RecordMetadata } from 'kafkajs'
 import { ErrorCodes, KasperError, OutputError } from '../errors.js'
 import type { Logger } from '../logging/logger.js'
 import type { OutgoingMessage } from '../types.js'
@@ -36,6 +30,18 @@ export interface OutputProducerOptions {
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
 
+// kafkajs's murmur2, the hash of its default (Java-compatible) partitioner: a key lands where
+// Kafka's Java producer would put it.
+const require = createRequire(import.meta.url)
+const murmur2 = require('kafkajs/src/producer/partitioners/default/murmur2') as (key: Buffer | string) => number
+const pickByKey: PickPartition = (_topic, partitions, message) =>
+  (murmur2(message.key as Buffer | string) & 0x7fffffff) % partitions
+/** Every message reaches kafkajs with its partition already chosen. */
+const givenPartition =
+  () =>
+  ({ message }: { message: Message }) =>
+    message.partition as number
+
 /**
  * Produces output with acks from all in-sync replicas (acks = -1). Never auto-creates topics.
  *
@@ -49,32 +55,12 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
 export class OutputProducer {
   readonly #producer: Producer
   readonly #topics: OutputTopics
-  readonly #pick: PickPartition
   readonly #options: OutputProducerOptions
 
   constructor(kafka: Kafka, options: OutputProducerOptions) {
     this.#options = options
-    this.#producer = kafka.producer({
-      allowAutoTopicCreation: false,
-      createPartitioner: Partitioners.DefaultPartitioner,
-    })
+    this.#producer = kafka.producer({ allowAutoTopicCreation: false, createPartitioner: givenPartition })
     this.#topics = new OutputTopics(kafka)
-    const partitioner = Partitioners.DefaultPartitioner()
-    const layouts = new Map<number, PartitionMetadata[]>()
-    this.#pick = (topic, partitions, message) => {
-      let partitionMetadata = layouts.get(partitions)
-      if (!partitionMetadata) {
-        partitionMetadata = Array.from({ length: partitions }, (_, partitionId) => ({
-          partitionId,
-          leader: 0,
-          partitionErrorCode: 0,
-          replicas: [],
-          isr: [],
-        }))
-        layouts.set(partitions, partitionMetadata)
-      }
-      return partitioner({ topic, partitionMetadata, message: message as Message })
-    }
   }
 
   connect(): Promise<void> {
@@ -102,7 +88,7 @@ export class OutputProducer {
   async #plan(messages: readonly OutgoingMessage[]): Promise<ProduceRun[][]> {
     const topics = new Set(messages.map((m) => m.topic))
     await this.#topics.load(topics)
-    const plan = () => planRounds(messages, (t) => this.#topics.get(t), this.#pick, MAX_REQUEST_BYTES)
+    const plan = () => planRounds(messages, (t) => this.#topics.get(t), pickByKey, MAX_REQUEST_BYTES)
     try {
       return plan()
     } catch (error) {
