@@ -3,7 +3,7 @@
  *
  * kafkajs has no `assign()`: its consumer always joins a group, with eager rebalances and
  * heartbeats only between batches. Kasper's model is static assignment without membership, so we
- * use kafkajs's protocol layer (its Cluster and Broker classes) directly: Fetch, ListOffsets,
+ * use kafkajs's protocol layer (its Cluster and Broker classes) directly: Fetch, Produce, ListOffsets,
  * OffsetFetch and OffsetCommit (generation -1, empty member id: Kafka accepts commits from a
  * non-member into a group that has no members). kafkajs has had no release since 2.2.4, so this
  * layer does not move; integration tests cover every call used here. See docs/design.md.
@@ -43,6 +43,24 @@ export interface KafkaBroker {
     maxBytes: number
     topics: { topic: string; partitions: { partition: number; fetchOffset: string; maxBytes: number }[] }[]
   }): Promise<{ responses: { topicName: string; partitions: FetchPartitionResponse[] }[] }>
+  produce(request: {
+    acks: number
+    timeout: number
+    topicData: {
+      topic: string
+      partitions: {
+        partition: number
+        messages: {
+          key?: Buffer | string | null
+          value: Buffer | string | null
+          headers?: unknown
+          timestamp?: string
+        }[]
+      }[]
+    }[]
+  }): Promise<{
+    topics: { topicName: string; partitions: { partition: number; errorCode: number; baseOffset: string }[] }[]
+  }>
   offsetCommit(request: {
     groupId: string
     groupGenerationId: number

@@ -9,11 +9,19 @@ const DEFAULT_MAX_MESSAGE_BYTES = 1_048_588
 /** How long a topic's layout is trusted before it is read again (partitions can be added). */
 const FRESH_MS = 60_000
 
+/** What the producer needs to know of output topics (OutputTopics; a fake in unit tests). */
+export interface OutputTopicSource {
+  known(topic: string): OutputTopicInfo | undefined
+  load(topics: Iterable<string>, force?: ReadonlySet<string>): Promise<void>
+  get(topic: string): OutputTopicInfo
+  close(): Promise<void>
+}
+
 /**
  * The partition count and record batch limit of each output topic, read once (then every minute)
  * with the admin client, so output is checked before anything is produced.
  */
-export class OutputTopics {
+export class OutputTopics implements OutputTopicSource {
   readonly #kafka: Kafka
   #admin: Admin | undefined
   readonly #known = new Map<string, OutputTopicInfo & { readAt: number }>()

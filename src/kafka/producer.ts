@@ -1,10 +1,12 @@
 import { createRequire } from 'node:module'
-import type { Kafka, Message, Producer, RecordMetadata } from 'kafkajs'
+import type { Kafka } from 'kafkajs'
 import { ErrorCodes, KasperError, OutputError } from '../errors.js'
 import type { Logger } from '../logging/logger.js'
 import type { OutgoingMessage } from '../types.js'
-import { OutputTopics } from './output-topics.js'
+import { createCluster, type KafkaCluster } from './cluster.js'
+import { type OutputTopicSource, OutputTopics } from './output-topics.js'
 import { checkPartition, type PickPartition, type ProduceRun, planRounds } from './produce-plan.js'
+import { groupByTopic } from './topic-partitions.js'
 import { isTransient } from './transient-errors.js'
 
 /** Produce errors after which the same records can simply be sent again (leaders moving, replicas catching up). */
@@ -12,6 +14,8 @@ const PRODUCE_RETRIABLE = new Set([
   'LEADER_NOT_AVAILABLE',
   'NOT_LEADER_FOR_PARTITION',
   'NOT_LEADER_OR_FOLLOWER',
+  'FENCED_LEADER_EPOCH',
+  'UNKNOWN_LEADER_EPOCH',
   'NOT_ENOUGH_REPLICAS',
   'NOT_ENOUGH_REPLICAS_AFTER_APPEND',
   'REQUEST_TIMED_OUT',
@@ -21,6 +25,8 @@ const PRODUCE_RETRIABLE = new Set([
 
 /** Largest produce request we build (the broker's socket.request.max.bytes defaults to 100 MiB). */
 export const MAX_REQUEST_BYTES = 16 * 1024 * 1024
+/** How long a broker may take to gather the in-sync replicas' acks (Kafka's default request timeout). */
+const ACK_TIMEOUT_MS = 30_000
 
 export interface OutputProducerOptions {
   /** How long produce may keep failing on connection or leadership errors before the batch fails. */
@@ -36,39 +42,42 @@ const require = createRequire(import.meta.url)
 const murmur2 = require('kafkajs/src/producer/partitioners/default/murmur2') as (key: Buffer | string) => number
 const pickByKey: PickPartition = (_topic, partitions, message) =>
   (murmur2(message.key as Buffer | string) & 0x7fffffff) % partitions
-/** Every message reaches kafkajs with its partition already chosen. */
-const givenPartition =
-  () =>
-  ({ message }: { message: Message }) =>
-    message.partition as number
 
 /**
- * Produces output with acks from all in-sync replicas (acks = -1). Never auto-creates topics.
+ * Produces output with acks from all in-sync replicas (acks = -1), with Produce requests sent
+ * straight to each partition's leader through kafkajs's protocol layer. Never creates topics.
  *
  * Before anything is sent, every message gets its partition and is checked against its topic
  * (partition count, max.message.bytes); the output is cut into rounds the broker accepts (see
- * produce-plan.ts). After each round, every topic-partition sent must appear in the acks: kafkajs
- * can return success without having written a partition (a retry after a leader moved to a broker
- * that had already answered skips it, and a partition missing from metadata is dropped), so
- * partitions without an ack are sent again, never assumed written.
+ * produce-plan.ts). A round is acknowledged only when every partition in it has an ack without
+ * error; partitions whose leader failed are sent again (after a metadata refresh) until they are,
+ * or until leadership and connection errors have lasted `unavailableTimeoutMs`. kafkajs's own
+ * producer is not used: it can resolve without having written a partition (after a failed attempt
+ * its retry skips the brokers that already answered, even for partitions that moved to them), and
+ * it groups messages per partition in quadratic time.
  */
 export class OutputProducer {
-  readonly #producer: Producer
-  readonly #topics: OutputTopics
+  readonly #cluster: KafkaCluster
+  readonly #topics: OutputTopicSource
   readonly #options: OutputProducerOptions
 
-  constructor(kafka: Kafka, options: OutputProducerOptions) {
+  /** A producer on its own protocol-level cluster of the user's Kafka instance. */
+  static create(kafka: Kafka, options: OutputProducerOptions): OutputProducer {
+    return new OutputProducer(createCluster(kafka), new OutputTopics(kafka), options)
+  }
+
+  constructor(cluster: KafkaCluster, topics: OutputTopicSource, options: OutputProducerOptions) {
     this.#options = options
-    this.#producer = kafka.producer({ allowAutoTopicCreation: false, createPartitioner: givenPartition })
-    this.#topics = new OutputTopics(kafka)
+    this.#cluster = cluster
+    this.#topics = topics
   }
 
   connect(): Promise<void> {
-    return this.#producer.connect()
+    return this.#cluster.connect()
   }
 
   async disconnect(): Promise<void> {
-    await Promise.allSettled([this.#producer.disconnect(), this.#topics.close()])
+    await Promise.allSettled([this.#cluster.disconnect(), this.#topics.close()])
   }
 
   /** Checks a message against what is already known of its topic (no I/O): a partition it does not have throws. */
@@ -88,12 +97,13 @@ export class OutputProducer {
   async #plan(messages: readonly OutgoingMessage[]): Promise<ProduceRun[][]> {
     const topics = new Set(messages.map((m) => m.topic))
     await this.#topics.load(topics)
+    await this.#cluster.addMultipleTargetTopics([...topics])
     const plan = () => planRounds(messages, (t) => this.#topics.get(t), pickByKey, MAX_REQUEST_BYTES)
     try {
       return plan()
     } catch (error) {
       // a partition beyond a cached layout: read the topic again (partitions may have been added), then decide
-      if (!KasperError.is(error, ErrorCodes.OUTPUT_PARTITION_NOT_FOUND) || !(error instanceof OutputError)) throw error
+      if (!(error instanceof OutputError) || error.code !== ErrorCodes.OUTPUT_PARTITION_NOT_FOUND) throw error
       await this.#topics.load([error.topic ?? ''], new Set([error.topic ?? '']))
       return plan()
     }
@@ -105,39 +115,81 @@ export class OutputProducer {
     let failingSince: number | undefined
     let backoffMs = 100
     while (pending.length > 0) {
-      let acked: RecordMetadata[]
-      try {
-        acked = await this.#producer.sendBatch({
-          acks: -1,
-          topicMessages: pending.map((run) => ({ topic: run.topic, messages: run.messages as Message[] })),
-        })
-      } catch (error) {
-        if (!isTransient(error, PRODUCE_RETRIABLE)) throw error
-        const now = Date.now()
-        failingSince ??= now
-        if (now - failingSince > unavailableTimeoutMs) throw error
-        logger.warn({ err: error, partitions: describe(pending) }, 'produce failed; retrying')
-        await sleep(backoffMs)
-        backoffMs = Math.min(backoffMs * 2, 2000)
-        continue
-      }
-      const ok = new Set(acked.filter((r) => r.errorCode === 0).map((r) => `${r.topicName}\u0000${r.partition}`))
-      const missing = pending.filter((run) => !ok.has(`${run.topic}\u0000${run.partition}`))
-      if (missing.length > 0) {
-        logger.warn(
-          { partitions: describe(missing) },
-          'produce returned without acks for some partitions; sending them again',
+      const { byLeader, leaderless } = this.#groupByLeader(pending)
+      const outcomes = await Promise.all(
+        [...byLeader].map(async ([nodeId, runs]) => ({ runs, error: await this.#sendToLeader(nodeId, runs) })),
+      )
+      const failed = outcomes.filter((o) => o.error !== undefined)
+      pending = [...leaderless, ...failed.flatMap((o) => o.runs)]
+      if (pending.length === 0) return
+      const fatal = failed.find((o) => !isTransient(o.error, PRODUCE_RETRIABLE))
+      if (fatal) throw fatal.error
+      const now = Date.now()
+      failingSince ??= now
+      const cause = failed[0]?.error
+      if (now - failingSince > unavailableTimeoutMs) {
+        throw new KasperError(
+          ErrorCodes.PRODUCE_FAILED,
+          `no acknowledgement for ${describe(pending)} within unavailableTimeoutMs (${unavailableTimeoutMs} ms)` +
+            (cause instanceof Error ? `: ${cause.message}` : leaderless.length > 0 ? ': no leader known' : ''),
+          { cause, retriable: true },
         )
-        failingSince ??= Date.now()
-        if (Date.now() - failingSince > unavailableTimeoutMs) {
-          throw new KasperError(
-            ErrorCodes.PRODUCE_FAILED,
-            `no acknowledgement for ${describe(missing)} within unavailableTimeoutMs (${unavailableTimeoutMs} ms)`,
-            { retriable: true },
-          )
+      }
+      logger.warn({ err: cause, partitions: describe(pending) }, 'produce not acknowledged; sending again')
+      for (const { error } of failed) {
+        const e = error as { name?: string; host?: string; port?: number }
+        if (e.name === 'KafkaJSConnectionClosedError' && e.host && e.port) {
+          this.#cluster.removeBroker({ host: e.host, port: e.port })
         }
       }
-      pending = missing
+      await sleep(backoffMs)
+      backoffMs = Math.min(backoffMs * 2, 2000)
+      await this.#cluster.refreshMetadata().catch(() => {})
+    }
+  }
+
+  #groupByLeader(runs: readonly ProduceRun[]) {
+    const byLeader = new Map<string, ProduceRun[]>()
+    const leaderless: ProduceRun[] = []
+    for (const run of runs) {
+      const nodeId = Object.keys(this.#cluster.findLeaderForPartitions(run.topic, [run.partition]))[0]
+      if (nodeId === undefined) {
+        leaderless.push(run)
+        continue
+      }
+      const list = byLeader.get(nodeId) ?? []
+      list.push(run)
+      byLeader.set(nodeId, list)
+    }
+    return { byLeader, leaderless }
+  }
+
+  /** One Produce request to a leader; resolves with the error when any of its partitions was not acknowledged. */
+  async #sendToLeader(nodeId: string, runs: readonly ProduceRun[]): Promise<unknown> {
+    try {
+      const broker = await this.#cluster.findBroker({ nodeId })
+      const response = await broker.produce({
+        acks: -1,
+        timeout: ACK_TIMEOUT_MS,
+        topicData: groupByTopic(runs).map(([topic, list]) => ({
+          topic,
+          partitions: list.map((run) => ({ partition: run.partition, messages: run.messages })),
+        })),
+      })
+      const acked = new Set<string>()
+      for (const { topicName, partitions } of response.topics) {
+        for (const { partition, errorCode } of partitions)
+          if (errorCode === 0) acked.add(`${topicName}\u0000${partition}`)
+      }
+      const missing = runs.filter((run) => !acked.has(`${run.topic}\u0000${run.partition}`))
+      if (missing.length > 0) {
+        return Object.assign(new Error(`no acknowledgement for ${describe(missing)} from broker ${nodeId}`), {
+          type: 'NETWORK_EXCEPTION',
+        })
+      }
+      return undefined
+    } catch (error) {
+      return error ?? new Error('produce failed')
     }
   }
 }

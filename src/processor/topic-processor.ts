@@ -192,7 +192,7 @@ export class TopicProcessor {
     const processors = await this.#resolveProcessors()
     const cluster = createCluster(kafka)
     const fetchCluster = createCluster(kafka)
-    const producer = new OutputProducer(kafka, {
+    const producer = OutputProducer.create(kafka, {
       unavailableTimeoutMs: this.options.unavailableTimeoutMs,
       logger: this.#logger,
     })

@@ -7,6 +7,12 @@ import type { FetchPartitionResponse, KafkaBroker, KafkaCluster, RawMessage } fr
 
 type FetchRequest = Parameters<KafkaBroker['fetch']>[0]
 type FetchResponse = Awaited<ReturnType<KafkaBroker['fetch']>>
+export type ProduceRequest = Parameters<KafkaBroker['produce']>[0]
+export type ProduceResponse = Awaited<ReturnType<KafkaBroker['produce']>>
+export type ProduceHook = (
+  request: ProduceRequest,
+  answer: (request?: ProduceRequest) => ProduceResponse,
+) => Promise<ProduceResponse> | ProduceResponse
 
 export interface FakeRecord {
   offset: number
@@ -22,6 +28,10 @@ export class FakeCluster implements KafkaCluster {
   /** What the client believes (updated by refreshMetadata). */
   readonly known = new Map<string, number>()
   readonly hooks = new Map<number, BrokerHook>()
+  readonly produceHooks = new Map<number, ProduceHook>()
+  /** Values appended per `topic/partition` by Produce requests. */
+  readonly produced = new Map<string, string[]>()
+  produceRequests = 0
   /** Records per partition in one response (the broker's maxBytes, in records). */
   recordsPerFetch = 3
   refreshes = 0
@@ -70,6 +80,12 @@ export class FakeCluster implements KafkaCluster {
         const hook = this.hooks.get(id)
         return hook ? hook(request, answer) : answer()
       },
+      produce: async (request) => {
+        this.produceRequests++
+        const answer = (r: ProduceRequest = request) => this.#append(id, r)
+        const hook = this.produceHooks.get(id)
+        return hook ? hook(request, answer) : answer()
+      },
       offsetCommit: () => Promise.reject(new Error('not used by the reader')),
       offsetFetch: () => Promise.reject(new Error('not used by the reader')),
     }
@@ -80,6 +96,27 @@ export class FakeCluster implements KafkaCluster {
   removeBroker(): void {}
   fetchTopicsOffset(): never {
     throw new Error('not used by the reader')
+  }
+
+  /** Appends what a leader receives; NOT_LEADER_OR_FOLLOWER (thrown, as kafkajs does) for a partition it does not lead. */
+  #append(nodeId: number, request: ProduceRequest): ProduceResponse {
+    const topics: ProduceResponse['topics'] = []
+    for (const { topic, partitions } of request.topicData) {
+      for (const { partition } of partitions) {
+        if (this.leaders.get(`${topic}/${partition}`) !== nodeId) throw protocolError('NOT_LEADER_OR_FOLLOWER')
+      }
+      const list: ProduceResponse['topics'][number]['partitions'] = []
+      for (const { partition, messages } of partitions) {
+        const key = `${topic}/${partition}`
+        const log = this.produced.get(key) ?? []
+        const baseOffset = String(log.length)
+        log.push(...messages.map((m) => String(m.value)))
+        this.produced.set(key, log)
+        list.push({ partition, errorCode: 0, baseOffset })
+      }
+      topics.push({ topicName: topic, partitions: list })
+    }
+    return { topics }
   }
 
   /** What a real broker answers: NOT_LEADER_OR_FOLLOWER for partitions it does not lead (kafkajs throws it). */
