@@ -2,7 +2,8 @@ import { defineConfig } from 'vitest/config'
 
 export default defineConfig({
   test: {
-    include: ['test/**/*.test.ts'],
+    // *.faults.ts: the long fault scenarios, run by `npm run faults` only
+    include: ['test/**/*.test.ts', ...(process.env.KASPER_FAULTS_FULL ? ['test/**/*.faults.ts'] : [])],
     globalSetup: ['test/setup/global-setup.ts'],
     testTimeout: 60_000,
     hookTimeout: 60_000,

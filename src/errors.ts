@@ -12,6 +12,7 @@ export const ErrorCodes = {
   PARTITION_NOT_FOUND: 'KASPER_PARTITION_NOT_FOUND',
   OFFSET_OUT_OF_RANGE: 'KASPER_OFFSET_OUT_OF_RANGE',
   FETCH_FAILED: 'KASPER_FETCH_FAILED',
+  CONNECT_FAILED: 'KASPER_CONNECT_FAILED',
   PROCESS_FAILED: 'KASPER_PROCESS_FAILED',
   PROCESS_TIMEOUT: 'KASPER_PROCESS_TIMEOUT',
   PRODUCE_FAILED: 'KASPER_PRODUCE_FAILED',
@@ -86,7 +87,14 @@ export class ProcessorMissingError extends KasperError {
     readonly partition: number,
     cause?: unknown,
   ) {
-    super(ErrorCodes.PROCESSOR_MISSING, `no MessageProcessor for partition ${partition}`, { cause })
+    // a factory that threw (a store it opens was down) may succeed on a retry; one that returned nothing will not
+    super(
+      ErrorCodes.PROCESSOR_MISSING,
+      cause === undefined
+        ? `no MessageProcessor for partition ${partition}`
+        : `creating the MessageProcessor for partition ${partition} failed: ${cause instanceof Error ? cause.message : String(cause)}`,
+      { cause, retriable: cause !== undefined },
+    )
   }
 }
 
@@ -156,10 +164,28 @@ export class BatchError extends KasperError {
       .map(([topic, o]) => `${topic}[${position.partition}]@${o.first}..${o.last}`)
       .join(', ')
     const reason = cause instanceof Error ? `: ${cause.message}` : cause === undefined ? '' : `: ${String(cause)}`
-    super(code, `${what} for partition ${position.partition} (${where})${reason}`, { cause })
+    super(code, `${what} for partition ${position.partition} (${where})${reason}`, {
+      cause,
+      retriable: batchRetriable(code, cause),
+    })
     this.partition = position.partition
     this.offsets = position.offsets
   }
+}
+
+/**
+ * Whether replaying a failed batch can succeed: process() failures and time-outs may (the replay
+ * runs the same code on a new attempt, within the supervisor's restart budget); a produce or commit
+ * failure may when its cause is transient (kafkajs marks its errors `retriable`); output that cannot
+ * be produced as given never does.
+ */
+function batchRetriable(code: string, cause: unknown): boolean {
+  if (code === ErrorCodes.PROCESS_FAILED || code === ErrorCodes.PROCESS_TIMEOUT) return true
+  if (code === ErrorCodes.PRODUCE_FAILED || code === ErrorCodes.COMMIT_FAILED) {
+    const flag = (cause as { retriable?: unknown } | null)?.retriable
+    return flag !== false
+  }
+  return false
 }
 
 /** A committed offset lies outside the log, and no reset policy was chosen. */
@@ -224,6 +250,8 @@ export interface SerializedError {
   name: string
   message: string
   code?: string
+  /** A KasperError's `retriable` flag: false means no restart can help. */
+  retriable?: boolean
   stack?: string
   cause?: SerializedError
 }
@@ -233,6 +261,7 @@ export function serializeError(error: unknown, depth = 0): SerializedError {
   const out: SerializedError = { name: error.name, message: error.message }
   const code = (error as { code?: unknown }).code
   if (typeof code === 'string') out.code = code
+  if (KasperError.isKasperError(error)) out.retriable = error.retriable
   if (error.stack) out.stack = error.stack
   if (error.cause !== undefined && depth < 5) out.cause = serializeError(error.cause, depth + 1)
   return out

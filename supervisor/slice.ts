@@ -41,12 +41,17 @@ export interface SliceEvents {
 
 /**
  * One run of one slice on one worker thread. A Slice is used once: a restart makes a new one.
- * Failure detection: a 'failed' message (processor error), an uncaught error in the thread, an exit
- * without a request (process.exit), or ERR_WORKER_OUT_OF_MEMORY under resourceLimits.
+ * Failure detection: a 'failed' message (processor error; a thread that does not exit within
+ * FAILED_EXIT_GRACE_MS after it is terminated), an uncaught error in the thread, an exit without a
+ * request (process.exit), or ERR_WORKER_OUT_OF_MEMORY under resourceLimits.
  */
+/** How long a thread that reported failure may take to exit before it is terminated (open sockets, timers). */
+export const FAILED_EXIT_GRACE_MS = 2000
+
 export class Slice extends EventEmitter<SliceEvents> {
   readonly #worker: Worker
   #stopRequested = false
+  #graceTimer: NodeJS.Timeout | undefined
   #reported: SerializedError | undefined
   #threadError: Error | undefined
   #ended = false
@@ -97,10 +102,17 @@ export class Slice extends EventEmitter<SliceEvents> {
     const m = message as FromWorker
     if (m.type === 'started') this.emit('started')
     else if (m.type === 'metrics') this.emit('metrics', m.metrics)
-    else if (m.type === 'failed') this.#reported = m.error
+    else if (m.type === 'failed') {
+      this.#reported = m.error
+      // the failure is what counts, not the exit: a thread kept alive by a handle its job left open
+      // (a timer, a client not registered with onClose, a process() still running) is ended
+      this.#graceTimer ??= setTimeout(() => void this.#worker.terminate(), FAILED_EXIT_GRACE_MS)
+      this.#graceTimer.unref()
+    }
   }
 
   #onExit(code: number) {
+    clearTimeout(this.#graceTimer)
     if (this.#ended) return
     this.#ended = true
     const threadError = this.#threadError as (Error & { code?: string }) | undefined

@@ -54,6 +54,10 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
   #server: MetricsServer | undefined
   #phase: 'new' | 'running' | 'stopping' | 'done' = 'new'
   #halted = false
+  /** start() in progress: stop() waits for it to settle, and start() launches nothing once stop() was called. */
+  #startup: Promise<void> | undefined
+  #stopWanted = false
+  #ended = false
   #finish: ((result: SupervisorResult) => void) | undefined
   /** Resolves when the job ends: stopped (stop(), a signal) or halted by a failure. */
   readonly done: Promise<SupervisorResult>
@@ -68,9 +72,22 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
   }
 
   /** Loads and validates the job, starts one worker per slice and the HTTP server. */
-  async start(): Promise<void> {
-    if (this.#phase !== 'new') throw new Error('Supervisor.start() can be called once')
+  start(): Promise<void> {
+    if (this.#phase !== 'new') return Promise.reject(new Error('Supervisor.start() can be called once'))
     this.#phase = 'running'
+    this.#startup = this.#start()
+    return this.#startup
+  }
+
+  /** Ends a start-up that stop() interrupted: nothing was launched, the server (if any) is closed. */
+  async #abandonStart(): Promise<void> {
+    await this.#server?.close()
+    this.#server = undefined
+    this.#phase = 'done'
+    this.#end({ reason: 'stopped', exitCode: ExitCodes.CLEAN, terminated: [] })
+  }
+
+  async #start(): Promise<void> {
     const jobPath = resolve(this.options.jobPath)
     let job: Awaited<ReturnType<typeof loadJob>>
     try {
@@ -87,10 +104,18 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
         'more workers than partitions: starting one worker per partition',
       )
     }
+    if (this.#stopWanted) return this.#abandonStart()
     this.metrics.slices.set(slices.length)
     if (this.options.metricsPort !== null) {
       this.#server = new MetricsServer(this.metrics, () => this.health())
-      await this.#server.listen(this.options.metricsHost, this.options.metricsPort)
+      try {
+        await this.#server.listen(this.options.metricsHost, this.options.metricsPort)
+      } catch (error) {
+        this.#server = undefined
+        this.#phase = 'done'
+        throw error
+      }
+      if (this.#stopWanted) return this.#abandonStart()
     }
     this.#logger.info(
       { job: job.topicProcessorName, jobPath, slices, metrics: this.#server?.url, onFailure: this.options.onFailure },
@@ -125,8 +150,18 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
 
   /** Graceful stop: idempotent; resolves with the same result as `done`. */
   async stop(): Promise<SupervisorResult> {
+    this.#stopWanted = true
     if (this.#phase === 'new') {
       this.#phase = 'done'
+      this.#end({ reason: 'stopped', exitCode: ExitCodes.CLEAN, terminated: [] })
+      return this.done
+    }
+    // during start(): let it settle (it launches nothing more once stop() was called)
+    const failedStart = await this.#startup?.then(
+      () => false,
+      () => true,
+    )
+    if (failedStart) {
       this.#end({ reason: 'stopped', exitCode: ExitCodes.CLEAN, terminated: [] })
     } else if (this.#phase === 'running') {
       void this.#shutdown('stopped')
@@ -188,6 +223,14 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
   }
 
   #onFailure(state: SliceState, error: SerializedError, jobPath: string) {
+    if (error.retriable === false) {
+      // configuration, topic layout, output that cannot exist: no restart can help, under any policy
+      this.#logger.error(
+        { slice: state.index, code: error.code },
+        'the failure is not retriable: halting the job (exit 2) instead of restarting',
+      )
+      return this.#halt(state, error, ExitCodes.USAGE)
+    }
     if (this.options.onFailure === 'halt') return this.#halt(state, error)
     const now = Date.now()
     state.restartTimes = state.restartTimes.filter((t) => now - t < this.options.restartWindowMs)
@@ -211,15 +254,15 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
     }, delayMs)
   }
 
-  #halt(state: SliceState, error: SerializedError) {
+  #halt(state: SliceState, error: SerializedError, exitCode: number = ExitCodes.HALTED) {
     if (this.#halted) return
     this.#halted = true
     this.metrics.halts.inc()
     this.emit('halted', { slice: state.index, error })
-    void this.#shutdown('halted', error)
+    void this.#shutdown('halted', error, exitCode)
   }
 
-  async #shutdown(reason: 'stopped' | 'halted', error?: SerializedError) {
+  async #shutdown(reason: 'stopped' | 'halted', error?: SerializedError, haltCode: number = ExitCodes.HALTED) {
     if (this.#phase !== 'running') return
     this.#phase = 'stopping'
     this.#logger.info({ reason, deadlineMs: this.options.shutdownTimeoutMs }, 'stopping every slice gracefully')
@@ -248,12 +291,15 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
     )
     await this.#server?.close()
     this.#phase = 'done'
-    const exitCode =
-      reason === 'halted' ? ExitCodes.HALTED : terminated.length > 0 ? ExitCodes.TERMINATED : ExitCodes.CLEAN
+    const exitCode = (
+      reason === 'halted' ? haltCode : terminated.length > 0 ? ExitCodes.TERMINATED : ExitCodes.CLEAN
+    ) as SupervisorResult['exitCode']
     this.#end({ reason, exitCode, terminated: terminated.sort(), ...(error ? { error } : {}) })
   }
 
   #end(result: SupervisorResult) {
+    if (this.#ended) return
+    this.#ended = true
     this.#logger.info(
       { reason: result.reason, exitCode: result.exitCode, terminated: result.terminated },
       'supervisor stopped',

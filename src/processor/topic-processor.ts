@@ -88,8 +88,10 @@ export class TopicProcessor {
   #lastPartition: number | undefined
   #nextOverlapCheck = 0
   #markReady: () => void = noop
-  readonly #ready = new Promise<void>((resolve) => {
+  #failReady: (error: unknown) => void = noop
+  readonly #ready = new Promise<void>((resolve, reject) => {
     this.#markReady = resolve
+    this.#failReady = reject
   })
 
   constructor(options: TopicProcessorOptions, processors: MessageProcessors) {
@@ -107,6 +109,7 @@ export class TopicProcessor {
     this.#logger = this.options.logger.child({ processor: this.options.topicProcessorName })
     this.#metrics = new ProcessorMetrics(this.options.metrics)
     this.#buffers = new PartitionBuffers(this.options.inputPartitions)
+    this.#ready.catch(noop) // ready() rejects only for callers who await it
   }
 
   /**
@@ -131,6 +134,7 @@ export class TopicProcessor {
   close(): Promise<void> {
     if (this.#closing) return this.#closing
     const wasIdle = this.#state === 'idle'
+    this.#failReady(new KasperError(ErrorCodes.CLOSED, 'TopicProcessor was closed before it was ready'))
     this.#state = wasIdle || this.#state === 'closed' ? 'closed' : 'closing'
     this.#dataReady.notify()
     this.#spaceFreed.notify()
@@ -138,7 +142,10 @@ export class TopicProcessor {
     return this.#closing
   }
 
-  /** Resolves once the input is checked and reading has started (never rejects; runLoop() carries errors). */
+  /**
+   * Resolves once the input is checked and reading has started. Rejects with runLoop()'s error when
+   * opening fails, or with KASPER_CLOSED when close() comes first.
+   */
   ready(): Promise<void> {
     return this.#ready
   }
@@ -152,7 +159,9 @@ export class TopicProcessor {
     let fetcher: Promise<void> | undefined
     let lagTimer: NodeJS.Timeout | undefined
     try {
-      session = await this.#open()
+      session = await this.#open().catch((error: unknown) => {
+        throw KasperError.isKasperError(error) ? error : connectFailed(error)
+      })
       if (!this.#stopping) {
         const live = session
         fetcher = this.#fetchLoop(live)
@@ -164,6 +173,7 @@ export class TopicProcessor {
         if (this.#fatal !== undefined) throw this.#fatal
       }
     } catch (error) {
+      this.#failReady(error)
       this.#logger.error({ err: error }, 'TopicProcessor stopped on error')
       throw error
     } finally {
@@ -462,6 +472,16 @@ export class TopicProcessor {
 
 function isProcessor(value: unknown): value is MessageProcessor {
   return typeof value === 'object' && value !== null && typeof (value as MessageProcessor).process === 'function'
+}
+
+/** A failure to reach Kafka while opening (no broker answers, authentication refused): typed, with its cause. */
+function connectFailed(error: unknown): KasperError {
+  const retriable = (error as { retriable?: unknown } | null)?.retriable !== false
+  return new KasperError(
+    ErrorCodes.CONNECT_FAILED,
+    `connecting to Kafka failed: ${error instanceof Error ? error.message : String(error)}`,
+    { cause: error, retriable },
+  )
 }
 
 const round = (ms: number) => Math.round(ms * 10) / 10

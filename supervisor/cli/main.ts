@@ -1,142 +1,29 @@
 #!/usr/bin/env node
 /**
- * kasper run <job module> [options]: the daemon.
- * Exit codes: 0 clean stop, 1 halted by a failure, 2 bad usage or config, 3 stopped past the
- * shutdown deadline (threads terminated).
+ * The `kasper` entry. It catches SIGTERM and SIGINT before anything else loads, so a signal at any
+ * moment of start-up stops the daemon gracefully (a log line, exit 0) instead of killing it; the
+ * CLI itself is in cli.ts.
  */
-import { Command, CommanderError, InvalidArgumentError, Option } from 'commander'
-import { KasperError } from '../../src/errors.js'
-import { jsonLogger } from '../../src/logging/json-logger.js'
-import type { LogLevel } from '../../src/logging/logger.js'
-import { parsePartitionList } from '../slicing.js'
-import { ExitCodes, Supervisor } from '../supervisor.js'
+import type { SignalLatch } from './cli.js'
 
-const integer = (name: string, min: number) => (value: string) => {
-  const n = Number(value)
-  if (!Number.isInteger(n) || n < min)
-    throw new InvalidArgumentError(`${name} must be an integer >= ${min}, got "${value}"`)
-  return n
+const latch: SignalLatch = {}
+const onSignal = (signal: NodeJS.Signals) => {
+  if (latch.onSignal) latch.onSignal(signal)
+  else latch.received ??= signal
 }
-const partitions = (value: string) => {
-  try {
-    return parsePartitionList(value)
-  } catch (error) {
-    throw new InvalidArgumentError((error as Error).message)
-  }
-}
+process.on('SIGTERM', onSignal)
+process.on('SIGINT', onSignal)
 
-export function buildCli(): Command {
-  const program = new Command('kasper')
-    .description('Run kasper-ts jobs: partition slices on worker threads, with metrics, health and failure policies.')
-    .exitOverride()
-    .configureOutput({ outputError: (text, write) => write(text) })
-  program
-    .command('run')
-    .description('run a job module (compiled JavaScript exporting defineJob(...)) until SIGTERM/SIGINT')
-    .argument('<job>', 'path of the job module')
-    .addOption(
-      new Option('-w, --workers <n>', 'worker threads, one slice each')
-        .env('KASPER_WORKERS')
-        .argParser(integer('--workers', 1))
-        .default(1),
-    )
-    .addOption(
-      new Option('-p, --partitions <list>', "this daemon's partitions, e.g. 0-5,8 (default: the job's)")
-        .env('KASPER_PARTITIONS')
-        .argParser(partitions),
-    )
-    .addOption(
-      new Option('--on-failure <policy>', 'restart the failed slice, or halt the job')
-        .env('KASPER_ON_FAILURE')
-        .choices(['restart', 'halt'])
-        .default('restart'),
-    )
-    .addOption(
-      new Option('--max-restarts <n>', 'restarts per slice within the window before halting')
-        .env('KASPER_MAX_RESTARTS')
-        .argParser(integer('--max-restarts', 0))
-        .default(5),
-    )
-    .addOption(
-      new Option('--restart-window-ms <ms>', 'window for --max-restarts')
-        .env('KASPER_RESTART_WINDOW_MS')
-        .argParser(integer('--restart-window-ms', 1))
-        .default(300_000),
-    )
-    .addOption(
-      new Option('--metrics-host <host>', 'metrics and health server address')
-        .env('KASPER_METRICS_HOST')
-        .default('127.0.0.1'),
-    )
-    .addOption(
-      new Option('--metrics-port <port>', 'metrics and health server port (0: any free port)')
-        .env('KASPER_METRICS_PORT')
-        .argParser(integer('--metrics-port', 0))
-        .default(9464),
-    )
-    .addOption(new Option('--no-metrics', 'do not serve metrics and health'))
-    .addOption(
-      new Option('--shutdown-timeout-ms <ms>', 'graceful stop deadline; then threads are terminated')
-        .env('KASPER_SHUTDOWN_TIMEOUT_MS')
-        .argParser(integer('--shutdown-timeout-ms', 1))
-        .default(30_000),
-    )
-    .addOption(
-      new Option('--worker-max-old-generation-mb <mb>', 'heap limit per worker thread')
-        .env('KASPER_WORKER_MAX_OLD_GENERATION_MB')
-        .argParser(integer('--worker-max-old-generation-mb', 16)),
-    )
-    .addOption(
-      new Option('--log-level <level>', 'supervisor log level')
-        .env('KASPER_LOG_LEVEL')
-        .choices(['debug', 'info', 'warn', 'error', 'silent'])
-        .default('info'),
-    )
-    .action(async (job: string, opts: Record<string, unknown>) => {
-      process.exitCode = await run(job, opts)
-    })
-  return program
-}
-
-async function run(jobPath: string, opts: Record<string, unknown>): Promise<number> {
-  const logger = jsonLogger({ level: opts.logLevel as LogLevel })
-  let supervisor: Supervisor
-  try {
-    supervisor = new Supervisor({
-      jobPath,
-      workers: opts.workers as number,
-      ...(opts.partitions ? { partitions: opts.partitions as number[] } : {}),
-      onFailure: opts.onFailure as 'restart' | 'halt',
-      maxRestarts: opts.maxRestarts as number,
-      restartWindowMs: opts.restartWindowMs as number,
-      metricsHost: opts.metricsHost as string,
-      metricsPort: opts.metrics === false ? null : (opts.metricsPort as number),
-      shutdownTimeoutMs: opts.shutdownTimeoutMs as number,
-      ...(opts.workerMaxOldGenerationMb ? { workerMaxOldGenerationMb: opts.workerMaxOldGenerationMb as number } : {}),
-      logger,
-    })
-    await supervisor.start()
-  } catch (error) {
-    process.stderr.write(`kasper: ${error instanceof Error ? error.message : String(error)}\n`)
-    return KasperError.isKasperError(error) || error instanceof RangeError ? ExitCodes.USAGE : ExitCodes.HALTED
-  }
-  const onSignal = (signal: NodeJS.Signals) => {
-    logger.info({ signal }, 'signal received: stopping gracefully')
-    void supervisor.stop()
-  }
-  process.once('SIGTERM', onSignal)
-  process.once('SIGINT', onSignal)
-  const result = await supervisor.done
-  return result.exitCode
-}
-
+const { buildCli } = await import('./cli.js')
+const { CommanderError } = await import('commander')
+const USAGE = 2
 try {
-  await buildCli().parseAsync(process.argv)
+  await buildCli(latch).parseAsync(process.argv)
 } catch (error) {
   if (error instanceof CommanderError) {
-    process.exitCode = error.exitCode === 0 ? 0 : ExitCodes.USAGE
+    process.exitCode = error.exitCode === 0 ? 0 : USAGE
   } else {
     process.stderr.write(`kasper: ${error instanceof Error ? error.message : String(error)}\n`)
-    process.exitCode = ExitCodes.USAGE
+    process.exitCode = USAGE
   }
 }

@@ -1,0 +1,147 @@
+/**
+ * kasper run <job module> [options]: the daemon (main.ts is the entry; it catches signals first).
+ * Exit codes: 0 clean stop, 1 halted by a failure, 2 bad usage or config (or an error no restart
+ * can fix), 3 stopped past the shutdown deadline (threads terminated).
+ */
+import { Command, InvalidArgumentError, Option } from 'commander'
+import { KasperError } from '../../src/errors.js'
+import { jsonLogger } from '../../src/logging/json-logger.js'
+import type { LogLevel } from '../../src/logging/logger.js'
+import { parsePartitionList } from '../slicing.js'
+import { ExitCodes, Supervisor } from '../supervisor.js'
+
+const integer = (name: string, min: number) => (value: string) => {
+  const n = Number(value)
+  if (!Number.isInteger(n) || n < min)
+    throw new InvalidArgumentError(`${name} must be an integer >= ${min}, got "${value}"`)
+  return n
+}
+const partitions = (value: string) => {
+  try {
+    return parsePartitionList(value)
+  } catch (error) {
+    throw new InvalidArgumentError((error as Error).message)
+  }
+}
+
+/** Signals caught by the entry before the supervisor exists; `onSignal` takes over once it does. */
+export interface SignalLatch {
+  received?: NodeJS.Signals
+  onSignal?: (signal: NodeJS.Signals) => void
+}
+
+export function buildCli(latch: SignalLatch = {}): Command {
+  const program = new Command('kasper')
+    .description('Run kasper-ts jobs: partition slices on worker threads, with metrics, health and failure policies.')
+    .exitOverride()
+    .configureOutput({ outputError: (text, write) => write(text) })
+  program
+    .command('run')
+    .description('run a job module (compiled JavaScript exporting defineJob(...)) until SIGTERM/SIGINT')
+    .argument('<job>', 'path of the job module')
+    .addOption(
+      new Option('-w, --workers <n>', 'worker threads, one slice each')
+        .env('KASPER_WORKERS')
+        .argParser(integer('--workers', 1))
+        .default(1),
+    )
+    .addOption(
+      new Option('-p, --partitions <list>', "this daemon's partitions, e.g. 0-5,8 (default: the job's)")
+        .env('KASPER_PARTITIONS')
+        .argParser(partitions),
+    )
+    .addOption(
+      new Option('--on-failure <policy>', 'restart the failed slice, or halt the job')
+        .env('KASPER_ON_FAILURE')
+        .choices(['restart', 'halt'])
+        .default('restart'),
+    )
+    .addOption(
+      new Option('--max-restarts <n>', 'restarts per slice within the window before halting')
+        .env('KASPER_MAX_RESTARTS')
+        .argParser(integer('--max-restarts', 0))
+        .default(5),
+    )
+    .addOption(
+      new Option('--restart-window-ms <ms>', 'window for --max-restarts')
+        .env('KASPER_RESTART_WINDOW_MS')
+        .argParser(integer('--restart-window-ms', 1))
+        .default(300_000),
+    )
+    .addOption(
+      new Option('--metrics-host <host>', 'metrics and health server address')
+        .env('KASPER_METRICS_HOST')
+        .default('127.0.0.1'),
+    )
+    .addOption(
+      new Option('--metrics-port <port>', 'metrics and health server port (0: any free port)')
+        .env('KASPER_METRICS_PORT')
+        .argParser(integer('--metrics-port', 0))
+        .default(9464),
+    )
+    .addOption(new Option('--no-metrics', 'do not serve metrics and health'))
+    .addOption(
+      new Option('--shutdown-timeout-ms <ms>', 'graceful stop deadline; then threads are terminated')
+        .env('KASPER_SHUTDOWN_TIMEOUT_MS')
+        .argParser(integer('--shutdown-timeout-ms', 1))
+        .default(30_000),
+    )
+    .addOption(
+      new Option('--worker-max-old-generation-mb <mb>', 'heap limit per worker thread')
+        .env('KASPER_WORKER_MAX_OLD_GENERATION_MB')
+        .argParser(integer('--worker-max-old-generation-mb', 16)),
+    )
+    .addOption(
+      new Option('--log-level <level>', 'supervisor log level')
+        .env('KASPER_LOG_LEVEL')
+        .choices(['debug', 'info', 'warn', 'error', 'silent'])
+        .default('info'),
+    )
+    .action(async (job: string, opts: Record<string, unknown>) => {
+      process.exitCode = await run(job, opts, latch)
+    })
+  return program
+}
+
+async function run(jobPath: string, opts: Record<string, unknown>, latch: SignalLatch): Promise<number> {
+  const logger = jsonLogger({ level: opts.logLevel as LogLevel })
+  let supervisor: Supervisor
+  try {
+    supervisor = new Supervisor({
+      jobPath,
+      workers: opts.workers as number,
+      ...(opts.partitions ? { partitions: opts.partitions as number[] } : {}),
+      onFailure: opts.onFailure as 'restart' | 'halt',
+      maxRestarts: opts.maxRestarts as number,
+      restartWindowMs: opts.restartWindowMs as number,
+      metricsHost: opts.metricsHost as string,
+      metricsPort: opts.metrics === false ? null : (opts.metricsPort as number),
+      shutdownTimeoutMs: opts.shutdownTimeoutMs as number,
+      ...(opts.workerMaxOldGenerationMb ? { workerMaxOldGenerationMb: opts.workerMaxOldGenerationMb as number } : {}),
+      logger,
+    })
+  } catch (error) {
+    process.stderr.write(`kasper: ${error instanceof Error ? error.message : String(error)}\n`)
+    return ExitCodes.USAGE
+  }
+  // before start(): a signal at any moment, start-up included, stops gracefully
+  let stopping = false
+  latch.onSignal = (signal) => {
+    if (stopping) {
+      logger.info({ signal }, 'signal received: already stopping')
+      return
+    }
+    stopping = true
+    logger.info({ signal }, 'signal received: stopping gracefully')
+    void supervisor.stop()
+  }
+  if (latch.received) latch.onSignal(latch.received)
+  try {
+    await supervisor.start()
+  } catch (error) {
+    process.stderr.write(`kasper: ${error instanceof Error ? error.message : String(error)}\n`)
+    return KasperError.isKasperError(error) || error instanceof RangeError ? ExitCodes.USAGE : ExitCodes.HALTED
+  }
+  const result = await supervisor.done
+  return result.exitCode
+}

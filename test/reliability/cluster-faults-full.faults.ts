@@ -1,0 +1,69 @@
+/**
+ * The rest of the broker fault suite on a 3-node cluster, run by `npm run faults` (not by `npm
+ * test`: about 6 minutes): a rolling restart of every broker then a kill -9, a partition
+ * reassignment with preferred-leader elections, and one broker down for longer than the request
+ * timeout. Each under a live input, audited from outside the process (cluster-faults.ts).
+ */
+import { afterAll, beforeAll, describe, it } from 'vitest'
+import { TestCluster } from '../helpers/cluster.js'
+import { leaderOfBoth, rollingRestart, runFaultScenario } from './cluster-faults.js'
+import { checkFigures, writeFaultReport } from './fault-report.js'
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))
+let cluster: TestCluster
+
+beforeAll(async () => {
+  cluster = await TestCluster.start()
+}, 240_000)
+
+afterAll(async () => {
+  writeFaultReport()
+  await cluster?.close()
+}, 120_000)
+
+describe('broker faults on a 3-node cluster, the full set', () => {
+  it('rolling restart of every broker (SIGTERM each in turn), then kill -9 of one', async () => {
+    checkFigures(
+      await runFaultScenario(
+        cluster,
+        'rolling-restart',
+        async (ctx) => {
+          await rollingRestart(ctx)
+          const victim = await ctx.cluster.leaderOf(ctx.input, 0)
+          ctx.log(`kill -9 node ${victim}`)
+          await ctx.cluster.stop(victim, 'SIGKILL')
+          await sleep(3000)
+          await ctx.cluster.startNode(victim)
+          await ctx.cluster.waitInSync([ctx.input, ctx.output])
+        },
+        { partitions: 12, perTick: 100 },
+      ),
+    )
+  }, 900_000)
+
+  it('partition reassignment and preferred-leader elections while running', async () => {
+    checkFigures(
+      await runFaultScenario(cluster, 'reassign', async (ctx) => {
+        for (const topic of [ctx.input, ctx.output]) {
+          ctx.log(`reassigning ${topic} (rotated replica lists)`)
+          await ctx.cluster.reassign(topic)
+          ctx.cluster.preferredLeaderElection()
+          await sleep(2000)
+        }
+      }),
+    )
+  }, 600_000)
+
+  it('one broker down for longer than the request timeout (35 s)', async () => {
+    checkFigures(
+      await runFaultScenario(cluster, 'long-outage', async (ctx) => {
+        const victim = await leaderOfBoth(ctx)
+        ctx.log(`stopping node ${victim} for 35 s`)
+        await ctx.cluster.stop(victim, 'SIGKILL')
+        await sleep(35_000)
+        await ctx.cluster.startNode(victim)
+        await ctx.cluster.waitInSync([ctx.input, ctx.output])
+      }),
+    )
+  }, 600_000)
+})
