@@ -18,22 +18,18 @@ import { hostname } from 'node:os'
 import {
   BatchError,
   ErrorCodes,
-  FetchError,
   KasperError,
   OutputError,
   type OutputErrorCode,
   ProcessorMissingError,
 } from '../errors.js'
-import { createCluster, type KafkaCluster } from '../kafka/cluster.js'
-import { fetchLogBounds, GroupOffsets, type TopicPartitionOffset } from '../kafka/offsets.js'
-import { FetchOffsetOutOfRange, PartitionReader } from '../kafka/partition-reader.js'
-import { OutputProducer } from '../kafka/producer.js'
-import { checkTopicLayout } from '../kafka/topic-layout.js'
-import { parseTpKey, type TopicPartition, topicPartitions, tpKey } from '../kafka/topic-partitions.js'
+import type { TopicPartitionOffset } from '../kafka/offsets.js'
+import { parseTpKey, tpKey } from '../kafka/topic-partitions.js'
 import type { Logger } from '../logging/logger.js'
 import { BatchSender } from '../sender/sender.js'
 import type { IncomingMessage, MessageProcessor, MessageProcessors, OutgoingMessage } from '../types.js'
 import { batchPosition, findOverlap, runProcess } from './batch-steps.js'
+import { runFetchLoop } from './fetch-loop.js'
 import {
   consumerGroupId,
   type ResolvedTopicProcessorOptions,
@@ -42,30 +38,9 @@ import {
 } from './options.js'
 import { Notifier, PartitionBuffers } from './partition-buffers.js'
 import { ProcessorMetrics } from './processor-metrics.js'
-import { resolveStartOffsets } from './start-offsets.js'
+import { connectFailed, isProcessor, openSession, type Session } from './session.js'
 
 type State = 'idle' | 'running' | 'closing' | 'closed'
-
-interface Session {
-  /** Offsets, log bounds and metadata. */
-  cluster: KafkaCluster
-  /**
-   * Fetches only. Kafka answers a connection's requests in order, so a commit sent behind a fetch
-   * that the broker holds for fetchMaxWaitMs would wait for it: fetches get their own connections.
-   */
-  fetchCluster: KafkaCluster
-  producer: OutputProducer
-  offsets: GroupOffsets
-  reader: PartitionReader
-  processors: Map<number, MessageProcessor>
-  /** Every input topic-partition this processor reads. */
-  partitions: TopicPartition[]
-  /** Next offset to process, per topic-partition: what is (or will be) committed. */
-  committed: Map<string, string>
-  /** Topic-partitions this instance has committed at least once. */
-  committedByUs: Set<string>
-  highWatermarks: Map<string, string>
-}
 
 export class TopicProcessor {
   readonly options: ResolvedTopicProcessorOptions
@@ -159,12 +134,27 @@ export class TopicProcessor {
     let fetcher: Promise<void> | undefined
     let lagTimer: NodeJS.Timeout | undefined
     try {
-      session = await this.#open().catch((error: unknown) => {
-        throw KasperError.isKasperError(error) ? error : connectFailed(error)
-      })
+      session = await openSession(this.options, this.groupId, this.#processors, this.#logger).catch(
+        (error: unknown) => {
+          throw KasperError.isKasperError(error) ? error : connectFailed(error)
+        },
+      )
+      this.#updateLag(session)
       if (!this.#stopping) {
         const live = session
-        fetcher = this.#fetchLoop(live)
+        fetcher = runFetchLoop({
+          options: this.options,
+          logger: this.#logger,
+          session: live,
+          buffers: this.#buffers,
+          metrics: this.#metrics,
+          spaceFreed: this.#spaceFreed,
+          dataReady: this.#dataReady,
+          stopping: () => this.#stopping,
+          fail: (error) => {
+            this.#fatal ??= error
+          },
+        })
         lagTimer = setInterval(() => this.#updateLag(live), this.options.metricsUpdateIntervalMs)
         lagTimer.unref()
         this.#markReady()
@@ -194,142 +184,6 @@ export class TopicProcessor {
       this.#state = 'closed'
       this.#logger.info({}, 'TopicProcessor closed')
     }
-  }
-
-  async #open(): Promise<Session> {
-    const { kafka, inputTopics, inputPartitions } = this.options
-    await checkTopicLayout(kafka, inputTopics, inputPartitions)
-    const processors = await this.#resolveProcessors()
-    const cluster = createCluster(kafka)
-    const fetchCluster = createCluster(kafka)
-    const producer = OutputProducer.create(kafka, {
-      unavailableTimeoutMs: this.options.unavailableTimeoutMs,
-      logger: this.#logger,
-    })
-    try {
-      await Promise.all([cluster.connect(), fetchCluster.connect()])
-      await Promise.all([
-        cluster.addMultipleTargetTopics([...inputTopics]),
-        fetchCluster.addMultipleTargetTopics([...inputTopics]),
-      ])
-      await producer.connect()
-      const offsets = new GroupOffsets(cluster, this.groupId, this.options.unavailableTimeoutMs)
-      const all = topicPartitions(inputTopics, inputPartitions)
-      const [committed, bounds] = await Promise.all([offsets.fetchCommitted(all), fetchLogBounds(cluster, all)])
-      const start = resolveStartOffsets(all, committed, bounds, this.options, this.#logger)
-      for (const s of start) {
-        this.#logger.info(
-          {
-            topic: s.topic,
-            partition: s.partition,
-            offset: s.offset,
-            source: s.source,
-            highWatermark: bounds.get(tpKey(s.topic, s.partition))?.end,
-          },
-          'consuming topic-partition',
-        )
-      }
-      const reader = new PartitionReader(fetchCluster, start, {
-        maxWaitMs: this.options.fetchMaxWaitMs,
-        maxBytes: this.options.fetchMaxBytes,
-        maxBytesPerPartition: this.options.fetchMaxBytesPerPartition,
-        unavailableTimeoutMs: this.options.unavailableTimeoutMs,
-      })
-      const session: Session = {
-        cluster,
-        fetchCluster,
-        producer,
-        offsets,
-        reader,
-        processors,
-        partitions: all,
-        committed: new Map(start.map((s) => [tpKey(s.topic, s.partition), s.offset])),
-        committedByUs: new Set(),
-        highWatermarks: new Map([...bounds].map(([k, b]) => [k, b.end])),
-      }
-      this.#updateLag(session)
-      return session
-    } catch (error) {
-      await Promise.allSettled([producer.disconnect(), cluster.disconnect(), fetchCluster.disconnect()])
-      throw error
-    }
-  }
-
-  async #resolveProcessors(): Promise<Map<number, MessageProcessor>> {
-    const resolved = new Map<number, MessageProcessor>()
-    for (const partition of this.options.inputPartitions) {
-      let processor: unknown
-      try {
-        const source = this.#processors
-        processor = typeof source === 'function' ? await source(partition) : source.get(partition)
-      } catch (error) {
-        throw new ProcessorMissingError(partition, error)
-      }
-      if (!isProcessor(processor)) throw new ProcessorMissingError(partition)
-      resolved.set(partition, processor)
-    }
-    return resolved
-  }
-
-  async #fetchLoop(session: Session): Promise<void> {
-    const { inputTopics, maxBufferedMessagesPerPartition } = this.options
-    while (!this.#stopping) {
-      const wanted = session.partitions.filter(
-        ({ partition }) => this.#buffers.size(partition) < maxBufferedMessagesPerPartition,
-      )
-      if (wanted.length === 0) {
-        await this.#spaceFreed.wait(1000)
-        continue
-      }
-      try {
-        const fetched = await session.reader.fetch(wanted)
-        const now = Date.now()
-        for (const { topic, partition, messages, highWatermark } of fetched) {
-          session.highWatermarks.set(tpKey(topic, partition), highWatermark)
-          if (messages.length === 0) continue
-          this.#metrics.incoming.inc({ topic, partition }, messages.length)
-          this.#buffers.push(partition, messages, now)
-        }
-        if (fetched.length > 0) this.#dataReady.notify()
-      } catch (error) {
-        try {
-          if (error instanceof FetchOffsetOutOfRange) {
-            await this.#resetOutOfRange(session, error)
-            continue
-          }
-          throw error
-        } catch (fatal) {
-          this.#fatal ??= KasperError.isKasperError(fatal)
-            ? fatal
-            : new FetchError(
-                `reading ${inputTopics.join(', ')} failed: ${(fatal as Error)?.message ?? String(fatal)}`,
-                fatal,
-              )
-          this.#dataReady.notify()
-          return
-        }
-      }
-    }
-  }
-
-  /**
-   * A fetch offset fell out of the log while running (retention overtook a lagging processor):
-   * seek where offsetReset says, or throw OffsetOutOfRangeError when it says 'none'.
-   */
-  async #resetOutOfRange(session: Session, error: FetchOffsetOutOfRange): Promise<void> {
-    const { topic, partition, offset } = error
-    const key = tpKey(topic, partition)
-    const bounds = (await fetchLogBounds(session.cluster, [{ topic, partition }])).get(key)
-    if (!bounds) throw error
-    const [start] = resolveStartOffsets(
-      [{ topic, partition }],
-      new Map([[key, offset]]),
-      new Map([[key, bounds]]),
-      this.options,
-      this.#logger,
-    )
-    if (!start || start.offset === offset) throw error
-    session.reader.seek(topic, partition, start.offset)
   }
 
   async #mainLoop(session: Session): Promise<void> {
@@ -468,20 +322,6 @@ export class TopicProcessor {
       }
     }
   }
-}
-
-function isProcessor(value: unknown): value is MessageProcessor {
-  return typeof value === 'object' && value !== null && typeof (value as MessageProcessor).process === 'function'
-}
-
-/** A failure to reach Kafka while opening (no broker answers, authentication refused): typed, with its cause. */
-function connectFailed(error: unknown): KasperError {
-  const retriable = (error as { retriable?: unknown } | null)?.retriable !== false
-  return new KasperError(
-    ErrorCodes.CONNECT_FAILED,
-    `connecting to Kafka failed: ${error instanceof Error ? error.message : String(error)}`,
-    { cause: error, retriable },
-  )
 }
 
 const round = (ms: number) => Math.round(ms * 10) / 10
