@@ -27,6 +27,12 @@ export function slicePartitions(partitions: readonly number[], workers: number):
   return { slices, idleWorkers: workers - count }
 }
 
+/**
+ * Most partitions one list may name, before any metadata is read (a topic's real count is checked
+ * when the job starts): far above any real topic, far below what would exhaust memory.
+ */
+export const MAX_PARTITIONS = 100_000
+
 /** Parses `0-5,8,10-11` into [0,1,2,3,4,5,8,10,11]. Throws a RangeError naming the bad part. */
 export function parsePartitionList(text: string): number[] {
   const out: number[] = []
@@ -36,6 +42,11 @@ export function parsePartitionList(text: string): number[] {
     const from = Number(match[1])
     const to = match[2] === undefined ? from : Number(match[2])
     if (to < from) throw new RangeError(`invalid partition list "${text}": range "${part}" goes backwards`)
+    if (to >= MAX_PARTITIONS || out.length + (to - from + 1) > MAX_PARTITIONS) {
+      throw new RangeError(
+        `invalid partition list "${text}": "${part}" goes past ${MAX_PARTITIONS - 1} (at most ${MAX_PARTITIONS} partitions)`,
+      )
+    }
     for (let p = from; p <= to; p++) out.push(p)
   }
   if (new Set(out).size !== out.length) throw new RangeError(`invalid partition list "${text}": a partition repeats`)

@@ -9,7 +9,7 @@
  */
 import { EventEmitter } from 'node:events'
 import { resolve } from 'node:path'
-import type { SerializedError } from '../src/errors.js'
+import { ConfigError, type SerializedError } from '../src/errors.js'
 import { jsonLogger } from '../src/logging/json-logger.js'
 import type { Logger } from '../src/logging/logger.js'
 import { loadJob } from '../workers/job.js'
@@ -18,6 +18,18 @@ import { parseSupervisorOptions, type ResolvedSupervisorOptions, type Supervisor
 import { type FailureKind, Slice } from './slice.js'
 import { slicePartitions } from './slicing.js'
 import { SupervisorMetrics } from './supervisor-metrics.js'
+
+/** The metrics server could not listen: a configuration error naming the setting (and its CLI flag). */
+function listenError(error: unknown, host: string, port: number): ConfigError {
+  const code = (error as { code?: string }).code
+  const [field, flag, why] =
+    code === 'EADDRINUSE'
+      ? ['metricsPort', '--metrics-port', `${host}:${port} is already in use`]
+      : code === 'EACCES'
+        ? ['metricsPort', '--metrics-port', `no permission to listen on ${host}:${port}`]
+        : ['metricsHost', '--metrics-host', `cannot listen on ${host}:${port} (${code ?? (error as Error).message})`]
+  return new ConfigError('Supervisor', [{ field: `${field} (${flag})`, message: why }])
+}
 
 export const ExitCodes = { CLEAN: 0, HALTED: 1, USAGE: 2, TERMINATED: 3 } as const
 
@@ -113,7 +125,7 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
       } catch (error) {
         this.#server = undefined
         this.#phase = 'done'
-        throw error
+        throw listenError(error, this.options.metricsHost, this.options.metricsPort)
       }
       if (this.#stopWanted) return this.#abandonStart()
     }

@@ -54,7 +54,15 @@ const jobSchema = topicProcessorSchema
       'kafka must be a kafkajs config with a non-empty brokers array',
     ),
     redis: z
-      .object({ url: z.string().url('redis.url must be a URL') })
+      .object({
+        url: z
+          .string()
+          .url('redis.url must be a URL')
+          .refine(
+            (u) => /^(redis|rediss|unix):/.test(u),
+            'redis.url must start with redis://, rediss:// or unix:// (ioredis understands no other scheme)',
+          ),
+      })
       .strict()
       .optional(),
     logLevel: z.enum(['debug', 'info', 'warn', 'error', 'silent']).default('info'),

@@ -44,11 +44,11 @@ export const topicProcessorSchema = z
       })
       .min(1, 'inputPartitions must list at least one partition')
       .refine((p) => new Set(p).size === p.length, 'inputPartitions must not repeat a partition'),
-    batchSize: positiveInt('batchSize').default(1000),
+    batchSize: positiveInt('batchSize').max(1_000_000, 'batchSize must be <= 1000000').default(1000),
     batchWaitMs: positiveInt('batchWaitMs').default(5000),
     initialOffset: z.enum(['earliest', 'latest']).default('earliest'),
     offsetReset: z.enum(['none', 'earliest', 'latest']).default('none'),
-    processTimeoutMs: positiveInt('processTimeoutMs').optional(),
+    processTimeoutMs: positiveInt('processTimeoutMs').default(300_000),
     logger: z.custom<Logger>(isLogger, 'logger must implement debug/info/warn/error/child').default(silentLogger),
     metrics: z
       .custom<MetricsProvider>(isMetrics, 'metrics must implement counter/gauge/histogram')

@@ -36,7 +36,8 @@ describe('TopicProcessor options', () => {
       maxBufferedMessagesPerPartition: 1000,
       unavailableTimeoutMs: 60_000,
     })
-    expect(o.processTimeoutMs).toBeUndefined()
+    // a generous default, so that a process() that never settles is never a silent hang
+    expect(o.processTimeoutMs).toBe(300_000)
   })
 
   it.each([
@@ -50,6 +51,7 @@ describe('TopicProcessor options', () => {
     ['batchSize', { batchSize: 0 }, 'batchSize must be > 0'],
     ['batchSize', { batchSize: 1.5 }, 'batchSize must be an integer'],
     ['batchSize', { batchSize: '10' }, 'batchSize must be a number'],
+    ['batchSize', { batchSize: 1_000_001 }, 'batchSize must be <= 1000000'],
     ['batchWaitMs', { batchWaitMs: -5 }, 'batchWaitMs must be > 0'],
     ['metricsUpdateIntervalMs', { metricsUpdateIntervalMs: 0 }, '> 0'],
     ['processTimeoutMs', { processTimeoutMs: 0 }, '> 0'],

@@ -1,4 +1,5 @@
 import { type ChildProcess, spawn } from 'node:child_process'
+import { type AddressInfo, createServer } from 'node:net'
 import { resolve } from 'node:path'
 import { describe, expect, it } from 'vitest'
 import { ECHO_JOB, echoJobEnv, jobNames } from '../helpers/jobs.js'
@@ -72,6 +73,35 @@ describe('kasper CLI', () => {
     const run = kasper(['run', resolve('dist/test/fixtures/jobs/invalid-job.js'), '--metrics-port', '0'])
     expect(await run.exit).toBe(2)
     expect(run.output()).toMatch(/invalid job options: batchSize: batchSize must be > 0/)
+  })
+
+  it('a redis.url that is not redis://, rediss:// or unix:// exits 2 naming the field', async () => {
+    const run = kasper(['run', resolve('dist/test/fixtures/jobs/http-redis-job.js'), '--metrics-port', '0'])
+    expect(await run.exit).toBe(2)
+    expect(run.output()).toMatch(/redis.url: redis.url must start with redis:\/\/, rediss:\/\/ or unix:\/\//)
+  })
+
+  it('a busy --metrics-port or an unusable --metrics-host exits 2 naming the flag', async () => {
+    const blocker = createServer()
+    await new Promise<void>((r) => blocker.listen(0, '127.0.0.1', r))
+    const port = (blocker.address() as AddressInfo).port
+    try {
+      const env = echoJobEnv({ ...jobNames(), partitions: 1 })
+      const busy = kasper(['run', ECHO_JOB, '--metrics-port', String(port)], env)
+      expect(await busy.exit).toBe(2)
+      expect(busy.output()).toMatch(new RegExp(`metricsPort \\(--metrics-port\\): 127.0.0.1:${port} is already in use`))
+      const host = kasper(['run', ECHO_JOB, '--metrics-host', '203.0.113.7', '--metrics-port', '0'], env)
+      expect(await host.exit).toBe(2)
+      expect(host.output()).toMatch(/metricsHost \(--metrics-host\): cannot listen on 203.0.113.7:0/)
+    } finally {
+      blocker.close()
+    }
+  })
+
+  it('a partition range past any real topic exits 2 at once, without exhausting memory', async () => {
+    const run = kasper(['run', ECHO_JOB, '--partitions', '0-4294967295'])
+    expect(await run.exit).toBe(2)
+    expect(run.output()).toMatch(/at most 100000 partitions/)
   })
 
   it('a slice that does not stop before --shutdown-timeout-ms is terminated and the exit code (3) says so', async () => {

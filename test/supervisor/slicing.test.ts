@@ -47,6 +47,8 @@ describe('parsePartitionList', () => {
     ['1,1', /repeats/],
     ['', /is not N or N-M/],
     ['-1', /is not N or N-M/],
+    ['0-4294967295', /goes past 99999 \(at most 100000 partitions\)/],
+    ['100000', /goes past 99999/],
   ])('rejects %j', (text, message) => {
     expect(() => parsePartitionList(text)).toThrow(message)
   })
