@@ -1,5 +1,6 @@
 import client from 'prom-client'
 import type { WorkerMetrics } from '../workers/protocol.js'
+import { SliceMetrics } from './slice-metrics.js'
 
 /** The supervisor's own metrics, plus the merge of every slice's metrics (with a `slice` label). */
 export class SupervisorMetrics {
@@ -31,16 +32,35 @@ export class SupervisorMetrics {
     help: 'Jobs halted by a failure',
     registers: [this.registry],
   })
-  readonly #perSlice = new Map<number, WorkerMetrics>()
+  readonly #perSlice = new Map<number, SliceMetrics>()
 
-  update(slice: number, metrics: WorkerMetrics): void {
-    this.#perSlice.set(slice, metrics)
+  constructor() {
+    // the supervisor process's own Node metrics (workers report theirs as kasper_worker_*, by slice)
+    client.collectDefaultMetrics({ register: this.registry })
   }
 
-  /** Prometheus text: supervisor metrics and every slice's latest metrics, labelled by slice. */
+  update(slice: number, metrics: WorkerMetrics): void {
+    this.#slice(slice).update(metrics)
+  }
+
+  /** A slice's worker ended (failed or stopped): its counters carry over to the next run, its gauges go. */
+  endRun(slice: number): void {
+    this.#slice(slice).endRun()
+  }
+
+  #slice(slice: number): SliceMetrics {
+    let metrics = this.#perSlice.get(slice)
+    if (!metrics) {
+      metrics = new SliceMetrics()
+      this.#perSlice.set(slice, metrics)
+    }
+    return metrics
+  }
+
+  /** Prometheus text: supervisor metrics and every slice's metrics, labelled by slice. */
   async render(): Promise<string> {
-    const withSlice = [...this.#perSlice].map(([slice, metrics]) =>
-      metrics.map((metric) => ({
+    const withSlice = [...this.#perSlice].map(([slice, sliceMetrics]) =>
+      sliceMetrics.snapshot().map((metric) => ({
         ...metric,
         values: metric.values.map((v) => ({ ...v, labels: { ...v.labels, slice: String(slice) } })),
       })),

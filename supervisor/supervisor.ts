@@ -205,6 +205,7 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
     })
     slice.on('metrics', (metrics) => this.metrics.update(state.index, metrics))
     slice.on('failed', (failure) => {
+      this.metrics.endRun(state.index)
       state.started = false
       state.current = undefined
       this.#updateUp()
@@ -228,6 +229,7 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
       if (this.#phase === 'running') this.#onFailure(state, failure.error, jobPath)
     })
     slice.on('stopped', () => {
+      this.metrics.endRun(state.index)
       state.started = false
       state.current = undefined
       this.#updateUp()

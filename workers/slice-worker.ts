@@ -5,6 +5,7 @@
 import type { MessagePort } from 'node:worker_threads'
 import type { Redis } from 'ioredis'
 import { Kafka, logLevel } from 'kafkajs'
+import client from 'prom-client'
 import { serializeError } from '../src/errors.js'
 import { kafkajsLogCreator } from '../src/kafka/kafkajs-logger.js'
 import { jsonLogger } from '../src/logging/json-logger.js'
@@ -27,6 +28,8 @@ export async function runSlice(data: WorkerData, port: MessagePort): Promise<num
     const job = await loadJob(data.jobPath)
     const logger = jsonLogger({ level: job.logLevel }).child({ slice })
     metrics = new PrometheusMetrics()
+    // this thread's Node metrics (heap, event loop lag, GC), served by the supervisor with a slice label
+    client.collectDefaultMetrics({ register: metrics.registry, prefix: 'kasper_worker_' })
     const kafka = new Kafka({ ...job.kafka, logLevel: logLevel.WARN, logCreator: kafkajsLogCreator(logger) })
     let redis: Promise<Redis> | undefined
     const context = (partition: number): JobContext => ({

@@ -63,6 +63,9 @@ describe('Supervisor on the real broker', () => {
       [2, 3],
     ])
     expect(metrics).toContain('kasper_supervisor_workers_up 2')
+    // Node's own metrics: the supervisor process's, and each worker thread's by slice
+    expect(metrics).toMatch(/^process_cpu_user_seconds_total \d/m)
+    expect(metrics).toMatch(/^kasper_worker_nodejs_heap_size_used_bytes\{slice="1"\} \d/m)
     expect(metrics).toMatch(
       new RegExp(`kasper_incoming_messages_total\\{topic="${names.input}",partition="0",slice="0"\\} ${PER_PARTITION}`),
     )
@@ -81,11 +84,19 @@ describe('Supervisor on the real broker', () => {
     supervisor.on('slice-restarted', ({ slice, attempt }) => events.push(`restarted:${slice}:${attempt}`))
     await started
     await waitFor(() => allCommitted(kafka, names.name, names.input), 30_000)
-    const metrics = await (await fetch(`${supervisor.metricsUrl}/metrics`)).text()
+    // counters carry over the restart: the failed run's reads plus the replay's, once the new run reports
+    const incoming = new RegExp(
+      `kasper_incoming_messages_total\\{topic="${names.input}",partition="0",slice="0"\\} (\\d+)`,
+    )
+    const metrics = await waitFor(async () => {
+      const text = await (await fetch(`${supervisor.metricsUrl}/metrics`)).text()
+      return Number(incoming.exec(text)?.[1]) > PER_PARTITION ? text : undefined
+    }, 10_000)
     expect((await supervisor.stop()).exitCode).toBe(0)
     expect(events).toEqual(['failed:0:error:KASPER_PROCESS_FAILED', 'restarted:0:1'])
     expect(metrics).toContain('kasper_supervisor_restarts_total{slice="0"} 1')
     expect(metrics).toContain('kasper_supervisor_slice_failures_total{slice="0",kind="error"} 1')
+    expect(Number(incoming.exec(metrics)?.[1])).toBe(2 * PER_PARTITION)
     const out = await readTopic(kafka, names.output, expected.length)
     // nothing of the failed batch was produced: exactly one output per input
     expect(out.map((m) => m.value).sort()).toEqual(expected)
