@@ -24,6 +24,11 @@ export const supervisorSchema = z
     metricsHost: z.string().min(1).default('127.0.0.1'),
     metricsPort: z.number().int().min(0).max(65535).nullable().default(9464),
     metricsIntervalMs: positiveInt('metricsIntervalMs').default(1000),
+    /**
+     * A slice with input waiting that completes no batch for this long (or stops reporting) is
+     * stalled: unhealthy on /healthz, counted, and its thread ended and handled by onFailure.
+     */
+    stallTimeoutMs: positiveInt('stallTimeoutMs').default(600_000),
     /** Per-worker heap limit (MB): a worker that exceeds it is stopped and handled by onFailure. */
     workerMaxOldGenerationMb: positiveInt('workerMaxOldGenerationMb').optional(),
     logger: z

@@ -6,6 +6,7 @@ import type { SerializedError } from '../src/errors.js'
 import {
   type FromWorker,
   isFromWorker,
+  type SliceProgress,
   type ToWorker,
   type WorkerData,
   type WorkerMetrics,
@@ -22,7 +23,7 @@ export function workerEntry(): URL {
   return found
 }
 
-export type FailureKind = 'error' | 'exit' | 'out_of_memory'
+export type FailureKind = 'error' | 'exit' | 'out_of_memory' | 'stalled'
 
 export interface SliceFailure {
   kind: FailureKind
@@ -32,7 +33,7 @@ export interface SliceFailure {
 
 export interface SliceEvents {
   started: []
-  metrics: [WorkerMetrics]
+  metrics: [WorkerMetrics, SliceProgress | undefined]
   /** The worker ended without being asked to, or its processor failed. */
   failed: [SliceFailure]
   /** The worker ended after a stop request (or was terminated at the deadline). */
@@ -52,6 +53,7 @@ export class Slice extends EventEmitter<SliceEvents> {
   readonly #worker: Worker
   #stopRequested = false
   #graceTimer: NodeJS.Timeout | undefined
+  #stalled: SerializedError | undefined
   #reported: SerializedError | undefined
   #threadError: Error | undefined
   #ended = false
@@ -93,6 +95,12 @@ export class Slice extends EventEmitter<SliceEvents> {
     await this.#worker.terminate()
   }
 
+  /** Ends a thread that makes no progress; its exit is reported as a 'stalled' failure. */
+  async failStalled(error: SerializedError): Promise<void> {
+    this.#stalled = error
+    await this.#worker.terminate()
+  }
+
   get threadId(): number {
     return this.#worker.threadId
   }
@@ -101,7 +109,7 @@ export class Slice extends EventEmitter<SliceEvents> {
     if (!isFromWorker(message)) return
     const m = message as FromWorker
     if (m.type === 'started') this.emit('started')
-    else if (m.type === 'metrics') this.emit('metrics', m.metrics)
+    else if (m.type === 'metrics') this.emit('metrics', m.metrics, m.progress)
     else if (m.type === 'failed') {
       this.#reported = m.error
       // the failure is what counts, not the exit: a thread kept alive by a handle its job left open
@@ -116,7 +124,9 @@ export class Slice extends EventEmitter<SliceEvents> {
     if (this.#ended) return
     this.#ended = true
     const threadError = this.#threadError as (Error & { code?: string }) | undefined
-    if (threadError?.code === 'ERR_WORKER_OUT_OF_MEMORY') {
+    if (this.#stalled) {
+      this.emit('failed', { kind: 'stalled', error: this.#stalled, exitCode: code })
+    } else if (threadError?.code === 'ERR_WORKER_OUT_OF_MEMORY') {
       this.emit('failed', { kind: 'out_of_memory', error: toSerialized(threadError), exitCode: code })
     } else if (this.#reported) {
       this.emit('failed', { kind: 'error', error: this.#reported, exitCode: code })

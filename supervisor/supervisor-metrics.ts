@@ -27,6 +27,12 @@ export class SupervisorMetrics {
     labelNames: ['slice'],
     registers: [this.registry],
   })
+  readonly stalls = new client.Counter({
+    name: 'kasper_supervisor_slice_stalls_total',
+    help: 'Slices found stalled: input waiting and no batch completed (or no report) for stallTimeoutMs',
+    labelNames: ['slice'],
+    registers: [this.registry],
+  })
   readonly halts = new client.Counter({
     name: 'kasper_supervisor_halts_total',
     help: 'Jobs halted by a failure',

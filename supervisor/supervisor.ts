@@ -9,10 +9,11 @@
  */
 import { EventEmitter } from 'node:events'
 import { resolve } from 'node:path'
-import { ConfigError, type SerializedError } from '../src/errors.js'
+import { ConfigError, ErrorCodes, type SerializedError } from '../src/errors.js'
 import { jsonLogger } from '../src/logging/json-logger.js'
 import type { Logger } from '../src/logging/logger.js'
 import { loadJob } from '../workers/job.js'
+import type { SliceProgress } from '../workers/protocol.js'
 import { type HealthState, MetricsServer } from './metrics-server.js'
 import { parseSupervisorOptions, type ResolvedSupervisorOptions, type SupervisorOptions } from './options.js'
 import { type FailureKind, Slice } from './slice.js'
@@ -54,6 +55,10 @@ interface SliceState {
   partitions: number[]
   current: Slice | undefined
   started: boolean
+  /** When the current worker was launched, and its last progress report (liveness). */
+  launchedAt: number
+  progress: (SliceProgress & { reportedAt: number }) | undefined
+  stalled: boolean
   restartTimes: number[]
   restartTimer: NodeJS.Timeout | undefined
 }
@@ -70,6 +75,7 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
   #startup: Promise<void> | undefined
   #stopWanted = false
   #ended = false
+  #stallTimer: NodeJS.Timeout | undefined
   #finish: ((result: SupervisorResult) => void) | undefined
   /** Resolves when the job ends: stopped (stop(), a signal) or halted by a failure. */
   readonly done: Promise<SupervisorResult>
@@ -85,6 +91,8 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
 
   /** Loads and validates the job, starts one worker per slice and the HTTP server. */
   start(): Promise<void> {
+    // stop() before start(): the job is already over, there is nothing to start
+    if (this.#stopWanted && this.#phase === 'done' && this.#startup === undefined) return Promise.resolve()
     if (this.#phase !== 'new') return Promise.reject(new Error('Supervisor.start() can be called once'))
     this.#phase = 'running'
     this.#startup = this.#start()
@@ -139,12 +147,17 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
         partitions: slicePartitionsList,
         current: undefined,
         started: false,
+        launchedAt: Date.now(),
+        progress: undefined,
+        stalled: false,
         restartTimes: [],
         restartTimer: undefined,
       }
       this.#slices.push(state)
       this.#launch(state, jobPath)
     }
+    this.#stallTimer = setInterval(() => this.#checkStalls(), Math.min(this.options.metricsIntervalMs, 1000))
+    this.#stallTimer.unref()
   }
 
   /** Where /metrics, /healthz and /readyz are served (undefined when disabled). */
@@ -154,7 +167,7 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
 
   health(): HealthState {
     return {
-      healthy: !this.#halted && this.#phase === 'running',
+      healthy: !this.#halted && this.#phase === 'running' && !this.#slices.some((s) => s.stalled),
       ready: this.#phase === 'running' && this.#slices.length > 0 && this.#slices.every((s) => s.started),
       slices: this.#slices.map((s) => ({ slice: s.index, partitions: s.partitions, running: s.started })),
     }
@@ -190,6 +203,9 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
     )
     state.current = slice
     state.started = false
+    state.launchedAt = Date.now()
+    state.progress = undefined
+    state.stalled = false
     slice.on('started', () => {
       state.started = true
       this.#updateUp()
@@ -203,7 +219,10 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
         restarts: state.restartTimes.length,
       })
     })
-    slice.on('metrics', (metrics) => this.metrics.update(state.index, metrics))
+    slice.on('metrics', (metrics, progress) => {
+      this.metrics.update(state.index, metrics)
+      if (progress) state.progress = { ...progress, reportedAt: Date.now() }
+    })
     slice.on('failed', (failure) => {
       this.metrics.endRun(state.index)
       state.started = false
@@ -268,6 +287,32 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
     }, delayMs)
   }
 
+  /**
+   * A slice is stalled when input waits and no batch completed for stallTimeoutMs, or when its
+   * worker has not reported for that long: unhealthy, counted, its thread ended, the policy applied.
+   */
+  #checkStalls() {
+    if (this.#phase !== 'running') return
+    const now = Date.now()
+    const limit = this.options.stallTimeoutMs
+    for (const state of this.#slices) {
+      const slice = state.current
+      if (!slice || state.stalled) continue
+      const p = state.progress
+      const silentMs = now - (p?.reportedAt ?? state.launchedAt)
+      const stuckMs = p && p.waiting > 0 ? now - p.lastProgressAt : 0
+      if (silentMs <= limit && stuckMs <= limit) continue
+      state.stalled = true
+      const message =
+        stuckMs > limit
+          ? `slice ${state.index} completed no batch for ${stuckMs} ms with ${p?.waiting} messages waiting (stallTimeoutMs ${limit})`
+          : `slice ${state.index} has not reported for ${silentMs} ms (stallTimeoutMs ${limit})`
+      this.metrics.stalls.inc({ slice: state.index })
+      this.#logger.error({ slice: state.index, partitions: state.partitions }, `slice stalled: ${message}`)
+      void slice.failStalled({ name: 'SliceStalled', code: ErrorCodes.SLICE_STALLED, message, retriable: true })
+    }
+  }
+
   #halt(state: SliceState, error: SerializedError, exitCode: number = ExitCodes.HALTED) {
     if (this.#halted) return
     this.#halted = true
@@ -279,6 +324,7 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
   async #shutdown(reason: 'stopped' | 'halted', error?: SerializedError, haltCode: number = ExitCodes.HALTED) {
     if (this.#phase !== 'running') return
     this.#phase = 'stopping'
+    clearInterval(this.#stallTimer)
     this.#logger.info({ reason, deadlineMs: this.options.shutdownTimeoutMs }, 'stopping every slice gracefully')
     for (const state of this.#slices) {
       clearTimeout(state.restartTimer)

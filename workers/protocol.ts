@@ -18,11 +18,17 @@ export interface WorkerData {
 
 export type ToWorker = { type: 'stop' }
 
+/** A slice's liveness: when its processor last completed a batch (or idled), and what waits. */
+export interface SliceProgress {
+  lastProgressAt: number
+  waiting: number
+}
+
 export type WorkerMetrics = MetricObjectWithValues<MetricValue<string>>[]
 
 export type FromWorker =
   | { type: 'started'; slice: number; partitions: number[] }
-  | { type: 'metrics'; slice: number; metrics: WorkerMetrics }
+  | { type: 'metrics'; slice: number; metrics: WorkerMetrics; progress?: SliceProgress }
   | { type: 'failed'; slice: number; error: SerializedError }
   | { type: 'stopped'; slice: number }
 

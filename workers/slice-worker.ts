@@ -21,8 +21,11 @@ export async function runSlice(data: WorkerData, port: MessagePort): Promise<num
   const closers: (() => Promise<void> | void)[] = []
   let metricsTimer: NodeJS.Timeout | undefined
   let metrics: PrometheusMetrics | undefined
+  let processor: TopicProcessor | undefined
   const pushMetrics = async () => {
-    if (metrics) send({ type: 'metrics', slice, metrics: await metrics.registry.getMetricsAsJSON() })
+    if (!metrics) return
+    const snapshot = await metrics.registry.getMetricsAsJSON()
+    send({ type: 'metrics', slice, metrics: snapshot, ...(processor ? { progress: processor.progress() } : {}) })
   }
   try {
     const job = await loadJob(data.jobPath)
@@ -53,16 +56,20 @@ export async function runSlice(data: WorkerData, port: MessagePort): Promise<num
       onClose: (fn) => void closers.push(fn),
     })
     const { createProcessor, redis: _redis, logLevel: _level, kafka: _kafka, ...settings } = job
-    const processor = new TopicProcessor(
+    const running = new TopicProcessor(
       { ...settings, inputPartitions: partitions, kafka, logger, metrics },
       (partition) => createProcessor(context(partition)),
     )
+    processor = running
     port.on('message', (message: ToWorker) => {
-      if (message.type === 'stop') void processor.close()
+      if (message.type === 'stop') void running.close()
     })
     metricsTimer = setInterval(() => void pushMetrics(), data.metricsIntervalMs)
-    const run = processor.runLoop()
-    void processor.ready().then(() => send({ type: 'started', slice, partitions }))
+    const run = running.runLoop()
+    void running.ready().then(
+      () => send({ type: 'started', slice, partitions }),
+      () => {}, // a failed start is reported by runLoop()
+    )
     await run
     return 0
   } catch (error) {

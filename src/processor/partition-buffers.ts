@@ -67,6 +67,13 @@ export class PartitionBuffers {
     return pending ? pending.messages.length - pending.head : 0
   }
 
+  /** Messages waiting in every partition. */
+  get total(): number {
+    let total = 0
+    for (const pending of this.#pending.values()) total += pending.messages.length - pending.head
+    return total
+  }
+
   /** Removes and returns up to `max` messages, oldest first. */
   take(partition: number, max: number, now: number): IncomingMessage[] {
     const pending = this.#pending.get(partition)

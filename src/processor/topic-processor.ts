@@ -62,6 +62,8 @@ export class TopicProcessor {
   #commitInFlight: Promise<void> = Promise.resolve()
   #lastPartition: number | undefined
   #nextOverlapCheck = 0
+  /** When a batch last completed (committed), or the loop last found nothing to do. */
+  #lastProgressAt = Date.now()
   #markReady: () => void = noop
   #failReady: (error: unknown) => void = noop
   readonly #ready = new Promise<void>((resolve, reject) => {
@@ -115,6 +117,15 @@ export class TopicProcessor {
     this.#spaceFreed.notify()
     this.#closing = wasIdle || !this.#run ? Promise.resolve() : this.#run.then(noop, noop)
     return this.#closing
+  }
+
+  /**
+   * Liveness, for supervisors: when the processor last made progress (a batch committed, or nothing
+   * to do), and how many messages wait in its buffers. Input waiting with no progress for long means
+   * the loop is stuck.
+   */
+  progress(): { lastProgressAt: number; waiting: number } {
+    return { lastProgressAt: this.#lastProgressAt, waiting: this.#buffers.total }
   }
 
   /**
@@ -207,6 +218,7 @@ export class TopicProcessor {
         continue
       }
       const wait = this.#buffers.nextDeadline(batchWaitMs, now) ?? batchWaitMs
+      if (this.#buffers.total === 0) this.#lastProgressAt = now // idle: nothing waits, nothing is stuck
       await this.#dataReady.wait(Math.min(wait, Math.max(0, this.#nextOverlapCheck - now)))
     }
   }
@@ -266,6 +278,7 @@ export class TopicProcessor {
     this.#commitInFlight = session.offsets.commit(next, this.#commitMetadata).then(
       () => {
         const t3 = performance.now()
+        this.#lastProgressAt = Date.now()
         for (const { topic, offset } of next) {
           session.committed.set(tpKey(topic, partition), offset)
           session.committedByUs.add(tpKey(topic, partition))

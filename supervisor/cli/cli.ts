@@ -87,6 +87,15 @@ export function buildCli(latch: SignalLatch = {}): Command {
         .default(30_000),
     )
     .addOption(
+      new Option(
+        '--stall-timeout-ms <ms>',
+        'a slice with input waiting and no batch completed for this long is stalled: restarted by policy',
+      )
+        .env('KASPER_STALL_TIMEOUT_MS')
+        .argParser(integer('--stall-timeout-ms', 1))
+        .default(600_000),
+    )
+    .addOption(
       new Option('--worker-max-old-generation-mb <mb>', 'heap limit per worker thread')
         .env('KASPER_WORKER_MAX_OLD_GENERATION_MB')
         .argParser(integer('--worker-max-old-generation-mb', 16)),
@@ -117,6 +126,7 @@ async function run(jobPath: string, opts: Record<string, unknown>, latch: Signal
       metricsHost: opts.metricsHost as string,
       metricsPort: opts.metrics === false ? null : (opts.metricsPort as number),
       shutdownTimeoutMs: opts.shutdownTimeoutMs as number,
+      stallTimeoutMs: opts.stallTimeoutMs as number,
       ...(opts.workerMaxOldGenerationMb ? { workerMaxOldGenerationMb: opts.workerMaxOldGenerationMb as number } : {}),
       logger,
     })

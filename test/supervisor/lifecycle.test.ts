@@ -14,16 +14,16 @@ const CLI = resolve('dist/supervisor/cli/main.js')
 let restoreEnv: () => void = () => {}
 afterEach(() => restoreEnv())
 
-async function prepare(mode: string, partitions = 2) {
+async function prepare(mode: string, partitions = 2, count = 20, slowMs?: number) {
   const kafka = createKafka()
   const names = jobNames()
   await createTopics(kafka, [names.input, names.output], partitions)
   await produce(
     kafka,
     names.input,
-    Array.from({ length: 20 }, (_, i) => ({ key: `k${i}`, value: `v${i}`, partition: i % partitions })),
+    Array.from({ length: count }, (_, i) => ({ key: `k${i}`, value: `v${i}`, partition: i % partitions })),
   )
-  return { kafka, names, env: echoJobEnv({ ...names, partitions, mode }) }
+  return { kafka, names, env: echoJobEnv({ ...names, partitions, mode, ...(slowMs ? { slowMs } : {}) }) }
 }
 
 function kasper(args: string[], env: Record<string, string>) {
@@ -60,6 +60,40 @@ describe('Supervisor lifecycle', () => {
     expect(failed).toEqual(['error'])
     expect(Date.now() - t0).toBeLessThan(15_000)
   }, 30_000)
+
+  it('a slice with input waiting and no batch completed for stallTimeoutMs is stalled: counted, ended, handled by policy', async () => {
+    // process() takes 20 s per batch of 50, 100 messages per partition: input waits, nothing completes
+    const { env } = await prepare('slow', 1, 100, 20_000)
+    restoreEnv = setEnv(env)
+    const supervisor = new Supervisor({
+      jobPath: ECHO_JOB,
+      workers: 1,
+      metricsPort: 0,
+      metricsIntervalMs: 200,
+      stallTimeoutMs: 1500,
+      onFailure: 'halt',
+      shutdownTimeoutMs: 1000,
+      logger: silentLogger,
+    })
+    const failed: { kind: string; code?: string }[] = []
+    supervisor.on('slice-failed', ({ kind, error }) => failed.push({ kind, code: error.code }))
+    await supervisor.start()
+    const result = await supervisor.done
+    expect(failed).toEqual([{ kind: 'stalled', code: 'KASPER_SLICE_STALLED' }])
+    expect(result).toMatchObject({ reason: 'halted', exitCode: 1 })
+    expect(result.error?.message).toMatch(
+      /completed no batch for \d+ ms with 50 messages waiting \(stallTimeoutMs 1500\)/,
+    )
+    expect(await supervisor.metrics.render()).toContain('kasper_supervisor_slice_stalls_total{slice="0"} 1')
+  }, 30_000)
+
+  it('stop() before start(): start() then does nothing and the result is a clean stop', async () => {
+    const supervisor = new Supervisor({ jobPath: ECHO_JOB, workers: 1, metricsPort: 0, logger: silentLogger })
+    expect(await supervisor.stop()).toEqual({ reason: 'stopped', exitCode: 0, terminated: [] })
+    await supervisor.start()
+    expect(supervisor.health().slices).toEqual([])
+    expect(supervisor.metricsUrl).toBeUndefined()
+  })
 
   it('stop() during start() waits for start-up, launches no thread and leaves no server', async () => {
     const { env } = await prepare('echo')
