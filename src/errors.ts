@@ -183,8 +183,14 @@ export class BatchError extends KasperError {
 function batchRetriable(code: string, cause: unknown): boolean {
   if (code === ErrorCodes.PROCESS_FAILED || code === ErrorCodes.PROCESS_TIMEOUT) return true
   if (code === ErrorCodes.PRODUCE_FAILED || code === ErrorCodes.COMMIT_FAILED) {
-    const flag = (cause as { retriable?: unknown } | null)?.retriable
-    return flag !== false
+    // a connection failure wrapped by the client's retrier is still transient
+    for (let link = cause, depth = 0; link && depth < 6; depth++) {
+      const e = link as { name?: string; retriable?: unknown; cause?: unknown; originalError?: unknown }
+      if (e.name === 'KafkaJSConnectionError' || e.name === 'KafkaJSConnectionClosedError') return true
+      if (e.name === 'KafkaJSRequestTimeoutError') return true
+      link = e.cause ?? e.originalError
+    }
+    return (cause as { retriable?: unknown } | null)?.retriable !== false
   }
   return false
 }

@@ -40,3 +40,19 @@ export function isTransient(error: unknown, types: ReadonlySet<string>): boolean
   const e = error as { type?: string; name?: string } | null
   return (e?.type !== undefined && types.has(e.type)) || (e?.name !== undefined && CONNECTION_ERRORS.has(e.name))
 }
+
+/**
+ * Whether a client error may go away on a retry: true when it, or an error it wraps (kafkajs wraps
+ * a connection failure in KafkaJSNumberOfRetriesExceeded, itself marked non-retriable), is a
+ * connection-level failure; otherwise the client's own `retriable` flag (false for a refusal such
+ * as a failed authentication).
+ */
+export function mayRecover(error: unknown): boolean {
+  let link: unknown = error
+  for (let depth = 0; link && depth < 6; depth++) {
+    const e = link as { name?: string; cause?: unknown; originalError?: unknown }
+    if (e.name !== undefined && CONNECTION_ERRORS.has(e.name)) return true
+    link = e.cause ?? e.originalError
+  }
+  return (error as { retriable?: unknown } | null)?.retriable !== false
+}

@@ -10,6 +10,7 @@ import { PartitionReader } from '../kafka/partition-reader.js'
 import { OutputProducer } from '../kafka/producer.js'
 import { checkTopicLayout } from '../kafka/topic-layout.js'
 import { type TopicPartition, topicPartitions, tpKey } from '../kafka/topic-partitions.js'
+import { mayRecover } from '../kafka/transient-errors.js'
 import type { Logger } from '../logging/logger.js'
 import type { MessageProcessor, MessageProcessors } from '../types.js'
 import type { ResolvedTopicProcessorOptions } from './options.js'
@@ -119,7 +120,7 @@ export function isProcessor(value: unknown): value is MessageProcessor {
 
 /** A failure to reach Kafka while opening (no broker answers, authentication refused): typed, with its cause. */
 export function connectFailed(error: unknown): KasperError {
-  const retriable = (error as { retriable?: unknown } | null)?.retriable !== false
+  const retriable = mayRecover(error)
   return new KasperError(
     ErrorCodes.CONNECT_FAILED,
     `connecting to Kafka failed: ${error instanceof Error ? error.message : String(error)}`,

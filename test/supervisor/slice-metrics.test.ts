@@ -30,7 +30,7 @@ const run = (messages: number, lag: number, batches: number): WorkerMetrics =>
     },
   ] as unknown as WorkerMetrics
 
-const valueOf = (metrics: WorkerMetrics, name: string, metricName?: string) =>
+const metricValue = (metrics: WorkerMetrics, name: string, metricName?: string) =>
   metrics.find((m) => m.name === name)?.values.find((v) => (v as { metricName?: string }).metricName === metricName)
     ?.value
 
@@ -40,20 +40,20 @@ describe('SliceMetrics across worker restarts', () => {
     slice.update(run(100, 7, 3))
     slice.endRun() // the worker failed: its gauges go, its counters stay
     const between = slice.snapshot()
-    expect(valueOf(between, 'kasper_messages_in_total')).toBe(100)
+    expect(metricValue(between, 'kasper_messages_in_total')).toBe(100)
     expect(between.find((m) => m.name === 'kasper_lag')).toBeUndefined()
     slice.update(run(5, 2, 1)) // the restarted worker starts from zero
     const after = slice.snapshot()
-    expect(valueOf(after, 'kasper_messages_in_total')).toBe(105)
-    expect(valueOf(after, 'kasper_batch_size', 'kasper_batch_size_bucket')).toBe(4)
-    expect(valueOf(after, 'kasper_batch_size', 'kasper_batch_size_count')).toBe(4)
-    expect(valueOf(after, 'kasper_lag')).toBe(2)
+    expect(metricValue(after, 'kasper_messages_in_total')).toBe(105)
+    expect(metricValue(after, 'kasper_batch_size', 'kasper_batch_size_bucket')).toBe(4)
+    expect(metricValue(after, 'kasper_batch_size', 'kasper_batch_size_count')).toBe(4)
+    expect(metricValue(after, 'kasper_lag')).toBe(2)
   })
 
   it('a snapshot within one run is the worker’s own', () => {
     const slice = new SliceMetrics()
     slice.update(run(10, 1, 1))
     slice.update(run(20, 0, 2))
-    expect(valueOf(slice.snapshot(), 'kasper_messages_in_total')).toBe(20)
+    expect(metricValue(slice.snapshot(), 'kasper_messages_in_total')).toBe(20)
   })
 })

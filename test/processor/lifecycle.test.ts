@@ -1,0 +1,57 @@
+/** Opening a TopicProcessor: failures are typed, and ready() always settles. */
+import { Kafka, logLevel } from 'kafkajs'
+import { describe, expect, it } from 'vitest'
+import { ErrorCodes, KasperError, StoreError, TopicProcessor } from '../../src/index.js'
+import { createKafka, createTopics, uniqueName } from '../helpers/kafka.js'
+
+const options = (kafka: Kafka, topic: string) => ({
+  topicProcessorName: uniqueName('life'),
+  kafka,
+  inputTopics: [topic],
+  inputPartitions: [0],
+})
+const noop = { process() {} }
+
+describe('TopicProcessor start-up', () => {
+  it('an unreachable broker is KASPER_CONNECT_FAILED (retriable, with the client error as cause); ready() rejects with it', async () => {
+    const kafka = new Kafka({
+      brokers: ['127.0.0.1:1'],
+      logLevel: logLevel.NOTHING,
+      connectionTimeout: 200,
+      retry: { retries: 0 },
+    })
+    const tp = new TopicProcessor(options(kafka, 'anything'), () => noop)
+    const ready = tp.ready().then(
+      () => 'ready',
+      (e: unknown) => e,
+    )
+    const error = await tp.runLoop().catch((e: unknown) => e)
+    expect(KasperError.is(error, ErrorCodes.CONNECT_FAILED)).toBe(true)
+    expect((error as KasperError).retriable).toBe(true)
+    expect((error as Error).message).toMatch(/^connecting to Kafka failed: .*ECONNREFUSED|Connection error/)
+    expect((error as Error).cause).toBeDefined()
+    expect(await ready).toBe(error)
+  })
+
+  it('close() before runLoop(): ready() rejects with KASPER_CLOSED instead of hanging', async () => {
+    const tp = new TopicProcessor(options(createKafka(), 'anything'), () => noop)
+    const ready = tp.ready().catch((e: unknown) => e)
+    await tp.close()
+    expect(KasperError.is(await ready, ErrorCodes.CLOSED)).toBe(true)
+  })
+
+  it('a factory that fails (its store is down) names the cause in the first line and is retriable', async () => {
+    const kafka = createKafka()
+    const topic = uniqueName('factory')
+    await createTopics(kafka, [topic], 1)
+    const tp = new TopicProcessor(options(kafka, topic), () => {
+      throw new StoreError('connect', 'Redis at 127.0.0.1:1 refused the connection')
+    })
+    const error = await tp.runLoop().catch((e: unknown) => e)
+    expect(KasperError.is(error, ErrorCodes.PROCESSOR_MISSING)).toBe(true)
+    expect((error as Error).message.split('\n')[0]).toMatch(
+      /creating the MessageProcessor for partition 0 failed: store connect failed: Redis at 127.0.0.1:1 refused/,
+    )
+    expect((error as KasperError).retriable).toBe(true)
+  })
+})
