@@ -3,6 +3,7 @@
  * Exit codes: 0 clean stop, 1 halted by a failure, 2 bad usage or config (or an error no restart
  * can fix), 3 stopped past the shutdown deadline (threads terminated).
  */
+import { readFileSync } from 'node:fs'
 import { Command, InvalidArgumentError, Option } from 'commander'
 import { KasperError } from '../../src/errors.js'
 import { jsonLogger } from '../../src/logging/json-logger.js'
@@ -24,6 +25,19 @@ const partitions = (value: string) => {
   }
 }
 
+/** The installed package's version (package.json sits three levels above dist/supervisor/cli/). */
+function packageVersion(): string {
+  for (const up of ['../../../package.json', '../../package.json']) {
+    try {
+      const pkg = JSON.parse(readFileSync(new URL(up, import.meta.url), 'utf8')) as { name?: string; version?: string }
+      if (pkg.name === 'kasper-ts' && pkg.version) return pkg.version
+    } catch {
+      // not at this level: try the next
+    }
+  }
+  return 'unknown'
+}
+
 /** Signals caught by the entry before the supervisor exists; `onSignal` takes over once it does. */
 export interface SignalLatch {
   received?: NodeJS.Signals
@@ -32,6 +46,7 @@ export interface SignalLatch {
 
 export function buildCli(latch: SignalLatch = {}): Command {
   const program = new Command('kasper')
+    .version(packageVersion(), '-V, --version', 'print the kasper-ts version')
     .description('Run kasper-ts jobs: partition slices on worker threads, with metrics, health and failure policies.')
     .exitOverride()
     .configureOutput({ outputError: (text, write) => write(text) })

@@ -1,0 +1,136 @@
+/**
+ * The package as users get it: `npm pack` from this checkout (which builds), installed into an empty
+ * project; the CLI, the types and a job run from the installed copy against the test broker.
+ */
+import { execFileSync, spawn, spawnSync } from 'node:child_process'
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join, resolve } from 'node:path'
+import { beforeAll, describe, expect, it } from 'vitest'
+import { brokers, createKafka, createTopics, produce, readTopic, uniqueName } from '../helpers/kafka.js'
+
+const root = resolve('.')
+let project: string
+let tarballFiles: string[]
+
+beforeAll(() => {
+  const out = mkdtempSync(join(tmpdir(), 'kasper-pack-'))
+  const packed = JSON.parse(
+    execFileSync('npm', ['pack', '--json', '--pack-destination', out], { cwd: root, encoding: 'utf8' }),
+  ) as { filename: string; files: { path: string }[] }[]
+  const [tarball] = packed
+  if (!tarball) throw new Error('npm pack produced nothing')
+  tarballFiles = tarball.files.map((f) => f.path)
+  project = mkdtempSync(join(tmpdir(), 'kasper-user-'))
+  writeFileSync(join(project, 'package.json'), JSON.stringify({ name: 'user-project', private: true, type: 'module' }))
+  execFileSync('npm', ['install', '--no-audit', '--no-fund', '--prefer-offline', join(out, tarball.filename)], {
+    cwd: project,
+    encoding: 'utf8',
+    stdio: 'pipe',
+  })
+}, 180_000)
+
+describe('the packed package, installed into an empty project', () => {
+  it('holds the library, the workers, the CLI, their types and the docs; no tests, benchmarks or examples', () => {
+    expect(tarballFiles).toContain('dist/src/index.js')
+    expect(tarballFiles).toContain('dist/src/index.d.ts')
+    expect(tarballFiles).toContain('dist/supervisor/cli/main.js')
+    expect(tarballFiles).toContain('dist/workers/entry.js')
+    expect(tarballFiles).toContain('docs/getting-started.md')
+    expect(tarballFiles.filter((f) => /^dist\/(test|bench|examples)\//.test(f) || f.endsWith('.map'))).toEqual([])
+  })
+
+  it('npx kasper --version answers from the installed binary', () => {
+    const result = spawnSync(join(project, 'node_modules/.bin/kasper'), ['--version'], { encoding: 'utf8' })
+    expect(result.status).toBe(0)
+    expect(result.stdout.trim()).toMatch(/^\d+\.\d+\.\d+/)
+  })
+
+  it('its types resolve for kasper-ts and kasper-ts/supervisor, and catch a wrong call', () => {
+    writeFileSync(
+      join(project, 'tsconfig.json'),
+      JSON.stringify({
+        compilerOptions: {
+          module: 'NodeNext',
+          moduleResolution: 'NodeNext',
+          target: 'ES2022',
+          strict: true,
+          noEmit: true,
+          skipLibCheck: false,
+          types: ['node'],
+          typeRoots: [join(root, 'node_modules/@types')],
+        },
+        include: ['*.ts'],
+      }),
+    )
+    writeFileSync(
+      join(project, 'ok.ts'),
+      `import { TopicProcessor, type MessageProcessor } from 'kasper-ts'
+import { defineJob, Supervisor } from 'kasper-ts/supervisor'
+export const p: MessageProcessor = {
+  process(messages, sender) {
+    for (const m of messages) sender.send({ topic: 'out', key: m.key, value: m.value })
+  },
+}
+export { TopicProcessor, Supervisor, defineJob }
+`,
+    )
+    const tsc = join(root, 'node_modules/typescript/bin/tsc')
+    const ok = spawnSync(process.execPath, [tsc, '-p', project], { encoding: 'utf8' })
+    expect(ok.stdout + ok.stderr).toBe('')
+    expect(ok.status).toBe(0)
+    writeFileSync(
+      join(project, 'wrong.ts'),
+      `import type { MessageProcessor } from 'kasper-ts'
+export const p: MessageProcessor = { process(_m, sender) { sender.send({ topic: 42, value: 'x' }) } }
+`,
+    )
+    const wrong = spawnSync(process.execPath, [tsc, '-p', project], { encoding: 'utf8' })
+    expect(wrong.status).not.toBe(0)
+    expect(wrong.stdout).toMatch(/wrong\.ts.*Type 'number' is not assignable to type 'string'/)
+    rmSync(join(project, 'wrong.ts'))
+  })
+
+  it('runs a job module of the project with the installed kasper, and stops it on SIGTERM', async () => {
+    const kafka = createKafka()
+    const name = uniqueName('installed')
+    const [input, output] = [`${name}-in`, `${name}-out`]
+    await createTopics(kafka, [input, output], 2)
+    await produce(
+      kafka,
+      input,
+      Array.from({ length: 10 }, (_, i) => ({ key: `k${i}`, value: `v${i}`, partition: i % 2 })),
+    )
+    writeFileSync(
+      join(project, 'job.js'),
+      `import { defineJob, range } from 'kasper-ts/supervisor'
+export default defineJob({
+  topicProcessorName: ${JSON.stringify(name)},
+  kafka: { brokers: ${JSON.stringify(brokers())} },
+  inputTopics: [${JSON.stringify(input)}],
+  inputPartitions: range(0, 2),
+  batchWaitMs: 100,
+  logLevel: 'warn',
+  createProcessor: () => ({
+    process(messages, sender) {
+      for (const m of messages) sender.send({ topic: ${JSON.stringify(output)}, key: m.key, value: m.value })
+    },
+  }),
+})
+`,
+    )
+    const child = spawn(
+      join(project, 'node_modules/.bin/kasper'),
+      ['run', 'job.js', '--workers', '2', '--metrics-port', '0'],
+      {
+        cwd: project,
+        stdio: 'ignore',
+      },
+    )
+    const exit = new Promise<number | null>((r) => child.once('exit', (code) => r(code)))
+    const out = await readTopic(kafka, output, 10, 30_000)
+    child.kill('SIGTERM')
+    expect(await exit).toBe(0)
+    expect(out.map((m) => m.value).sort()).toEqual(Array.from({ length: 10 }, (_, i) => `v${i}`).sort())
+  }, 60_000)
+})
