@@ -104,7 +104,18 @@ let loads = 0
  * Imports a job module by path and returns its validated default export (or a named `job`).
  * `fresh` re-imports (a new module instance), so a long-lived supervisor sees edits on restart.
  */
+/** True when this Node strips TypeScript types itself (22.6+ with the flag, 23.6+ by default). */
+const nodeStripsTypes = () => Boolean((process.features as { typescript?: unknown }).typescript)
+
 export async function loadJob(path: string, fresh = false): Promise<Job> {
+  if (/\.[mc]?ts$/.test(path) && !nodeStripsTypes()) {
+    throw new KasperError(
+      ErrorCodes.JOB_INVALID,
+      `cannot load job module ${path}: Node ${process.versions.node} does not run TypeScript. ` +
+        'Compile the job to JavaScript (tsc) and run the .js file, or use Node 22.6+ ' +
+        '(--experimental-strip-types) or Node 23.6+, which strip types in the supervisor and in every worker',
+    )
+  }
   const url = pathToFileURL(path).href + (fresh ? `?load=${++loads}` : '')
   let module: Record<string, unknown>
   try {

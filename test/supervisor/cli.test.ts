@@ -1,9 +1,13 @@
 import { type ChildProcess, spawn } from 'node:child_process'
+import { mkdtempSync, writeFileSync } from 'node:fs'
 import { type AddressInfo, createServer } from 'node:net'
-import { resolve } from 'node:path'
+import { tmpdir } from 'node:os'
+import { join, resolve } from 'node:path'
+import { pathToFileURL } from 'node:url'
 import { describe, expect, it } from 'vitest'
 import { ECHO_JOB, echoJobEnv, jobNames } from '../helpers/jobs.js'
 import {
+  brokers,
   committedOffsets,
   committedTotal,
   createKafka,
@@ -73,6 +77,43 @@ describe('kasper CLI', () => {
     const run = kasper(['run', resolve('dist/test/fixtures/jobs/invalid-job.js'), '--metrics-port', '0'])
     expect(await run.exit).toBe(2)
     expect(run.output()).toMatch(/invalid job options: batchSize: batchSize must be > 0/)
+  })
+
+  it('a TypeScript job runs where Node strips types (22.6+), else exits 2 saying what to do', async () => {
+    const kafka = createKafka()
+    const names = jobNames()
+    await createTopics(kafka, [names.input, names.output], 1)
+    await produce(kafka, names.input, [{ key: 'k', value: 'typed' }])
+    const dir = mkdtempSync(join(tmpdir(), 'kasper-ts-job-'))
+    const job = join(dir, 'job.ts')
+    writeFileSync(
+      job,
+      `import { defineJob } from ${JSON.stringify(pathToFileURL(resolve('dist/supervisor/index.js')).href)}
+const output: string = ${JSON.stringify(names.output)}
+export default defineJob({
+  topicProcessorName: ${JSON.stringify(names.name)},
+  kafka: { brokers: ${JSON.stringify(brokers())} },
+  inputTopics: [${JSON.stringify(names.input)}],
+  inputPartitions: [0],
+  batchWaitMs: 100,
+  createProcessor: () => ({
+    process(messages: readonly { key: Buffer | null; value: Buffer | null }[], sender: { send(m: object): void }) {
+      for (const m of messages) sender.send({ topic: output, key: m.key, value: m.value })
+    },
+  }),
+})
+`,
+    )
+    const run = kasper(['run', job, '--workers', '1', '--metrics-port', '0'])
+    if ((process.features as { typescript?: unknown }).typescript) {
+      const out = await readTopic(kafka, names.output, 1, 30_000)
+      run.child.kill('SIGTERM')
+      expect(await run.exit).toBe(0)
+      expect(out.map((m) => m.value)).toEqual(['typed'])
+    } else {
+      expect(await run.exit).toBe(2)
+      expect(run.output()).toMatch(/does not run TypeScript\. Compile the job to JavaScript .* or use Node 22\.6\+/)
+    }
   })
 
   it('a redis.url that is not redis://, rediss:// or unix:// exits 2 naming the field', async () => {
