@@ -47,7 +47,7 @@ export interface SliceEvents {
  * request (process.exit), or ERR_WORKER_OUT_OF_MEMORY under resourceLimits.
  */
 /** How long a thread that reported failure may take to exit before it is terminated (open sockets, timers). */
-export const FAILED_EXIT_GRACE_MS = 2000
+export const FAILED_EXIT_GRACE_MS = 5000
 
 export class Slice extends EventEmitter<SliceEvents> {
   readonly #worker: Worker

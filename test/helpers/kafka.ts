@@ -29,7 +29,17 @@ export async function produce(kafka: Kafka, topic: string, messages: Message[]):
   await producer.connect()
   try {
     for (let i = 0; i < messages.length; i += 5000) {
-      await producer.send({ topic, acks: -1, messages: messages.slice(i, i + 5000) })
+      // right after createTopics a broker may not know the topic yet: retry that for a while
+      for (let attempt = 1; ; attempt++) {
+        try {
+          await producer.send({ topic, acks: -1, messages: messages.slice(i, i + 5000) })
+          break
+        } catch (error) {
+          const e = error as { type?: string; cause?: { type?: string } }
+          if ((e.type ?? e.cause?.type) !== 'UNKNOWN_TOPIC_OR_PARTITION' || attempt >= 20) throw error
+          await new Promise((r) => setTimeout(r, 250))
+        }
+      }
     }
   } finally {
     await producer.disconnect()

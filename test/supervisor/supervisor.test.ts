@@ -83,7 +83,9 @@ describe('Supervisor on the real broker', () => {
     supervisor.on('slice-failed', ({ slice, kind, error }) => events.push(`failed:${slice}:${kind}:${error.code}`))
     supervisor.on('slice-restarted', ({ slice, attempt }) => events.push(`restarted:${slice}:${attempt}`))
     await started
-    await waitFor(() => allCommitted(kafka, names.name, names.input), 30_000)
+    await waitFor(() => allCommitted(kafka, names.name, names.input), 30_000).catch((error: Error) => {
+      throw new Error(`${error.message}; supervisor events: ${events.join(', ')}`)
+    })
     // counters carry over the restart: the failed run's reads plus the replay's, once the new run reports
     const incoming = new RegExp(
       `kasper_incoming_messages_total\\{topic="${names.input}",partition="0",slice="0"\\} (\\d+)`,
