@@ -9,6 +9,9 @@
  * layer does not move; integration tests cover every call used here. See docs/design.md.
  */
 import type { Kafka } from 'kafkajs'
+import { patchKafkajs } from './kafkajs-patches.js'
+
+patchKafkajs()
 
 export interface PartitionMetadata {
   partitionId: number
