@@ -67,6 +67,9 @@ describe('the packed package, installed into an empty project', () => {
       join(project, 'ok.ts'),
       `import { TopicProcessor, type MessageProcessor } from 'kasper-ts'
 import { defineJob, Supervisor } from 'kasper-ts/supervisor'
+import { MemoryStore, ProcessorTestDriver } from 'kasper-ts/testing'
+export const driver = new ProcessorTestDriver(() => p, { batchSize: 10 })
+export const store = new MemoryStore<number>({ prefix: 'p' })
 export const p: MessageProcessor = {
   process(messages, sender) {
     for (const m of messages) sender.send({ topic: 'out', key: m.key, value: m.value })
