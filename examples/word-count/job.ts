@@ -15,6 +15,7 @@ export default defineJob({
       redis: await ctx.redis(),
       prefix: 'word-count/count',
       codec: jsonCodec<WordState>(),
+      metrics: ctx.metrics, // kasper_store_* series, by slice
     })
     return new WordCountProcessor(counts)
   },
