@@ -4,10 +4,14 @@
  * can fix), 3 stopped past the shutdown deadline (threads terminated).
  */
 import { readFileSync } from 'node:fs'
+import { resolve } from 'node:path'
 import { Command, InvalidArgumentError, Option } from 'commander'
 import { KasperError } from '../../src/errors.js'
+import { describeOffsets } from '../../src/kafka/describe.js'
 import { jsonLogger } from '../../src/logging/json-logger.js'
 import type { LogLevel } from '../../src/logging/logger.js'
+import { consumerGroupId } from '../../src/processor/options.js'
+import { loadJob } from '../../workers/job.js'
 import { parsePartitionList } from '../slicing.js'
 import { ExitCodes, Supervisor } from '../supervisor.js'
 
@@ -124,7 +128,67 @@ export function buildCli(latch: SignalLatch = {}): Command {
     .action(async (job: string, opts: Record<string, unknown>) => {
       process.exitCode = await run(job, opts, latch)
     })
+  program
+    .command('describe')
+    .description(
+      "a job's input partitions in Kafka: committed offset, end offset, lag and the instance that last committed",
+    )
+    .argument('<job>', 'path of the job module')
+    .addOption(
+      new Option('-p, --partitions <list>', "only these partitions (default: the job's)")
+        .env('KASPER_PARTITIONS')
+        .argParser(partitions),
+    )
+    .option('--json', 'print JSON instead of a table')
+    .action(async (job: string, opts: { partitions?: number[]; json?: boolean }) => {
+      process.exitCode = await describe(job, opts)
+    })
   return program
+}
+
+async function describe(jobPath: string, opts: { partitions?: number[]; json?: boolean }): Promise<number> {
+  let job: Awaited<ReturnType<typeof loadJob>>
+  try {
+    job = await loadJob(resolve(jobPath))
+  } catch (error) {
+    process.stderr.write(`kasper: ${error instanceof Error ? error.message : String(error)}\n`)
+    return ExitCodes.USAGE
+  }
+  const groupId = consumerGroupId(job.topicProcessorName)
+  try {
+    const rows = await describeOffsets(job.kafka, groupId, job.inputTopics, opts.partitions ?? job.inputPartitions)
+    if (opts.json) {
+      process.stdout.write(
+        `${JSON.stringify({ job: job.topicProcessorName, group: groupId, partitions: rows }, null, 2)}\n`,
+      )
+      return ExitCodes.CLEAN
+    }
+    const header = ['TOPIC', 'PARTITION', 'COMMITTED', 'END', 'LAG', 'LAST COMMITTED BY']
+    const table = rows.map((r) => [
+      r.topic,
+      String(r.partition),
+      r.committed ?? '-',
+      r.end,
+      r.lag,
+      r.lastCommitter ?? '-',
+    ])
+    const widths = header.map((h, i) => Math.max(h.length, ...table.map((row) => row[i]?.length ?? 0)))
+    const line = (cells: string[]) =>
+      cells
+        .map((c, i) => c.padEnd(widths[i] ?? 0))
+        .join('  ')
+        .trimEnd()
+    const total = rows.reduce((sum, r) => sum + BigInt(r.lag), 0n)
+    process.stdout.write(
+      `job ${job.topicProcessorName}, group ${groupId}, total lag ${total}\n${[header, ...table].map(line).join('\n')}\n`,
+    )
+    return ExitCodes.CLEAN
+  } catch (error) {
+    process.stderr.write(
+      `kasper: describing ${groupId} failed: ${error instanceof Error ? error.message : String(error)}\n`,
+    )
+    return ExitCodes.HALTED
+  }
 }
 
 async function run(jobPath: string, opts: Record<string, unknown>, latch: SignalLatch): Promise<number> {

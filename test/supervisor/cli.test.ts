@@ -116,6 +116,53 @@ export default defineJob({
     }
   })
 
+  it('describe prints, per input partition, the committed and end offsets, the lag and the last committer', async () => {
+    const kafka = createKafka()
+    const names = jobNames()
+    await createTopics(kafka, [names.input, names.output], 2)
+    await produce(
+      kafka,
+      names.input,
+      Array.from({ length: 10 }, (_, i) => ({ key: `k${i}`, value: `v${i}`, partition: i % 2 })),
+    )
+    const env = echoJobEnv({ ...names, partitions: 2 })
+    const before = kasper(['describe', ECHO_JOB, '--json'], env)
+    expect(await before.exit).toBe(0)
+    const fresh = JSON.parse(before.output()) as { partitions: { committed: string | null; lag: string }[] }
+    expect(fresh.partitions.map((p) => [p.committed, p.lag])).toEqual([
+      [null, '5'],
+      [null, '5'],
+    ])
+    const run = kasper(['run', ECHO_JOB, '--workers', '1', '--metrics-port', '0'], env)
+    await waitFor(async () =>
+      (await committedTotal(kafka, `kasper-topic-processor-${names.name}`, names.input)) === 10 ? true : undefined,
+    )
+    run.child.kill('SIGTERM')
+    expect(await run.exit).toBe(0)
+    const after = kasper(['describe', ECHO_JOB, '--json'], env)
+    expect(await after.exit).toBe(0)
+    const done = JSON.parse(after.output()) as {
+      group: string
+      partitions: {
+        topic: string
+        partition: number
+        committed: string
+        end: string
+        lag: string
+        lastCommitter: string
+      }[]
+    }
+    expect(done.group).toBe(`kasper-topic-processor-${names.name}`)
+    for (const p of done.partitions) {
+      expect(p).toMatchObject({ topic: names.input, committed: '5', end: '5', lag: '0' })
+      expect(p.lastCommitter).toMatch(/^[^/]+\/\d+\/[a-z0-9]+$/)
+    }
+    const table = kasper(['describe', ECHO_JOB], env)
+    expect(await table.exit).toBe(0)
+    expect(table.output()).toMatch(/total lag 0/)
+    expect(table.output()).toMatch(/TOPIC\s+PARTITION\s+COMMITTED\s+END\s+LAG\s+LAST COMMITTED BY/)
+  }, 60_000)
+
   it('a redis.url that is not redis://, rediss:// or unix:// exits 2 naming the field', async () => {
     const run = kasper(['run', resolve('dist/test/fixtures/jobs/http-redis-job.js'), '--metrics-port', '0'])
     expect(await run.exit).toBe(2)
