@@ -7,6 +7,7 @@ import { readFileSync } from 'node:fs'
 import { resolve } from 'node:path'
 import { Command, InvalidArgumentError, Option } from 'commander'
 import { KasperError } from '../../src/errors.js'
+import { createMissingTopics } from '../../src/kafka/create-topics.js'
 import { describeOffsets } from '../../src/kafka/describe.js'
 import { jsonLogger } from '../../src/logging/json-logger.js'
 import type { LogLevel } from '../../src/logging/logger.js'
@@ -143,7 +144,59 @@ export function buildCli(latch: SignalLatch = {}): Command {
     .action(async (job: string, opts: { partitions?: number[]; json?: boolean }) => {
       process.exitCode = await describe(job, opts)
     })
+  program
+    .command('topics')
+    .description("manage a job's topics")
+    .command('create')
+    .description("create the job's input topics that do not exist (kasper-ts never creates topics on its own)")
+    .argument('<job>', 'path of the job module')
+    .addOption(
+      new Option(
+        '--partition-count <n>',
+        'partitions of each new topic (default: one more than the highest the job reads)',
+      ).argParser(integer('--partition-count', 1)),
+    )
+    .addOption(
+      new Option('--replication-factor <n>', 'replicas of each new topic')
+        .argParser(integer('--replication-factor', 1))
+        .default(1),
+    )
+    .action(async (job: string, opts: { partitionCount?: number; replicationFactor: number }) => {
+      process.exitCode = await createTopics(job, opts)
+    })
   return program
+}
+
+async function createTopics(jobPath: string, opts: { partitionCount?: number; replicationFactor: number }) {
+  let job: Awaited<ReturnType<typeof loadJob>>
+  try {
+    job = await loadJob(resolve(jobPath))
+  } catch (error) {
+    process.stderr.write(`kasper: ${error instanceof Error ? error.message : String(error)}\n`)
+    return ExitCodes.USAGE
+  }
+  const partitions = opts.partitionCount ?? Math.max(...job.inputPartitions) + 1
+  if (partitions <= Math.max(...job.inputPartitions)) {
+    process.stderr.write(
+      `kasper: --partition-count ${partitions} is too small: the job reads partition ${Math.max(...job.inputPartitions)}\n`,
+    )
+    return ExitCodes.USAGE
+  }
+  try {
+    const { created, existing } = await createMissingTopics(
+      job.kafka,
+      job.inputTopics.map((topic) => ({ topic, partitions, replicationFactor: opts.replicationFactor })),
+    )
+    for (const topic of created)
+      process.stdout.write(
+        `created ${topic} (${partitions} partitions, replication factor ${opts.replicationFactor})\n`,
+      )
+    for (const { topic, partitions: n } of existing) process.stdout.write(`exists  ${topic} (${n} partitions)\n`)
+    return ExitCodes.CLEAN
+  } catch (error) {
+    process.stderr.write(`kasper: creating topics failed: ${error instanceof Error ? error.message : String(error)}\n`)
+    return ExitCodes.HALTED
+  }
 }
 
 async function describe(jobPath: string, opts: { partitions?: number[]; json?: boolean }): Promise<number> {

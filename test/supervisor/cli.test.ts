@@ -163,6 +163,20 @@ export default defineJob({
     expect(table.output()).toMatch(/TOPIC\s+PARTITION\s+COMMITTED\s+END\s+LAG\s+LAST COMMITTED BY/)
   }, 60_000)
 
+  it('topics create makes the job’s missing input topics, once; a partition count below what the job reads exits 2', async () => {
+    const names = jobNames()
+    const env = echoJobEnv({ ...names, partitions: 3 })
+    const tooSmall = kasper(['topics', 'create', ECHO_JOB, '--partition-count', '2'], env)
+    expect(await tooSmall.exit).toBe(2)
+    expect(tooSmall.output()).toMatch(/--partition-count 2 is too small: the job reads partition 2/)
+    const first = kasper(['topics', 'create', ECHO_JOB], env)
+    expect(await first.exit).toBe(0)
+    expect(first.output()).toContain(`created ${names.input} (3 partitions, replication factor 1)`)
+    const again = kasper(['topics', 'create', ECHO_JOB], env)
+    expect(await again.exit).toBe(0)
+    expect(again.output()).toContain(`exists  ${names.input} (3 partitions)`)
+  })
+
   it('a redis.url that is not redis://, rediss:// or unix:// exits 2 naming the field', async () => {
     const run = kasper(['run', resolve('dist/test/fixtures/jobs/http-redis-job.js'), '--metrics-port', '0'])
     expect(await run.exit).toBe(2)
