@@ -119,3 +119,23 @@ export function createCluster(kafka: Kafka): KafkaCluster {
     metadataMaxAge: 60_000,
   })
 }
+
+/** Groups topic-partitions by the node id of their leader in the cluster's metadata; those with no known leader apart. */
+export function groupByLeader<T extends { topic: string; partition: number }>(
+  cluster: KafkaCluster,
+  items: readonly T[],
+): { byLeader: Map<string, T[]>; leaderless: T[] } {
+  const byLeader = new Map<string, T[]>()
+  const leaderless: T[] = []
+  for (const item of items) {
+    const nodeId = Object.keys(cluster.findLeaderForPartitions(item.topic, [item.partition]))[0]
+    if (nodeId === undefined) {
+      leaderless.push(item)
+      continue
+    }
+    const list = byLeader.get(nodeId)
+    if (list) list.push(item)
+    else byLeader.set(nodeId, [item])
+  }
+  return { byLeader, leaderless }
+}

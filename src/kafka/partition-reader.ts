@@ -1,7 +1,13 @@
 import { createRequire } from 'node:module'
 import { FetchError } from '../errors.js'
 import type { IncomingMessage } from '../types.js'
-import { type FetchPartitionResponse, type KafkaCluster, type RawMessage, READ_COMMITTED } from './cluster.js'
+import {
+  type FetchPartitionResponse,
+  groupByLeader,
+  type KafkaCluster,
+  type RawMessage,
+  READ_COMMITTED,
+} from './cluster.js'
 import type { TopicPartitionOffset } from './offsets.js'
 import { groupByTopic, tpKey } from './topic-partitions.js'
 import { isTransient, STALE_METADATA } from './transient-errors.js'
@@ -127,7 +133,7 @@ export class PartitionReader {
       await sleep(Math.max(1, Math.min(next - now, this.options.maxWaitMs, 1000)))
       return []
     }
-    const { byLeader, leaderless } = this.#groupByLeader(due)
+    const { byLeader, leaderless } = groupByLeader(this.cluster, due)
     const outcomes = await Promise.all(
       [...byLeader.entries()].map(([nodeId, list]) => this.#fetchFromLeader(nodeId, list)),
     )
@@ -184,23 +190,6 @@ export class PartitionReader {
       headers: m.headers ?? {},
     }))
     return { topic, partition, messages, highWatermark: data.highWatermark }
-  }
-
-  #groupByLeader(positions: readonly Position[]) {
-    const byLeader = new Map<string, Position[]>()
-    const leaderless: Position[] = []
-    for (const position of positions) {
-      const leaders = this.cluster.findLeaderForPartitions(position.topic, [position.partition])
-      const nodeId = Object.keys(leaders)[0]
-      if (nodeId === undefined) {
-        leaderless.push(position)
-        continue
-      }
-      const list = byLeader.get(nodeId) ?? []
-      list.push(position)
-      byLeader.set(nodeId, list)
-    }
-    return { byLeader, leaderless }
   }
 
   /** Fetches from one leader; never rejects, and never moves a position (fetch() does, with the outcome). */

@@ -3,7 +3,7 @@ import type { Kafka } from 'kafkajs'
 import { ErrorCodes, KasperError, OutputError } from '../errors.js'
 import type { Logger } from '../logging/logger.js'
 import type { OutgoingMessage } from '../types.js'
-import { createCluster, type KafkaCluster } from './cluster.js'
+import { createCluster, groupByLeader, type KafkaCluster } from './cluster.js'
 import { type OutputTopicSource, OutputTopics } from './output-topics.js'
 import { checkPartition, type PickPartition, type ProduceRun, planRounds } from './produce-plan.js'
 import { groupByTopic } from './topic-partitions.js'
@@ -115,7 +115,7 @@ export class OutputProducer {
     let failingSince: number | undefined
     let backoffMs = 100
     while (pending.length > 0) {
-      const { byLeader, leaderless } = this.#groupByLeader(pending)
+      const { byLeader, leaderless } = groupByLeader(this.#cluster, pending)
       const outcomes = await Promise.all(
         [...byLeader].map(async ([nodeId, runs]) => ({ runs, error: await this.#sendToLeader(nodeId, runs) })),
       )
@@ -146,22 +146,6 @@ export class OutputProducer {
       backoffMs = Math.min(backoffMs * 2, 2000)
       await this.#cluster.refreshMetadata().catch(() => {})
     }
-  }
-
-  #groupByLeader(runs: readonly ProduceRun[]) {
-    const byLeader = new Map<string, ProduceRun[]>()
-    const leaderless: ProduceRun[] = []
-    for (const run of runs) {
-      const nodeId = Object.keys(this.#cluster.findLeaderForPartitions(run.topic, [run.partition]))[0]
-      if (nodeId === undefined) {
-        leaderless.push(run)
-        continue
-      }
-      const list = byLeader.get(nodeId) ?? []
-      list.push(run)
-      byLeader.set(nodeId, list)
-    }
-    return { byLeader, leaderless }
   }
 
   /** One Produce request to a leader; resolves with the error when any of its partitions was not acknowledged. */

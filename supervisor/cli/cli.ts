@@ -167,14 +167,19 @@ export function buildCli(latch: SignalLatch = {}): Command {
   return program
 }
 
-async function createTopics(jobPath: string, opts: { partitionCount?: number; replicationFactor: number }) {
-  let job: Awaited<ReturnType<typeof loadJob>>
+/** Loads a job module for a command, or says why not (the caller exits 2). */
+async function jobFor(jobPath: string): Promise<Awaited<ReturnType<typeof loadJob>> | undefined> {
   try {
-    job = await loadJob(resolve(jobPath))
+    return await loadJob(resolve(jobPath))
   } catch (error) {
     process.stderr.write(`kasper: ${error instanceof Error ? error.message : String(error)}\n`)
-    return ExitCodes.USAGE
+    return undefined
   }
+}
+
+async function createTopics(jobPath: string, opts: { partitionCount?: number; replicationFactor: number }) {
+  const job = await jobFor(jobPath)
+  if (!job) return ExitCodes.USAGE
   const partitions = opts.partitionCount ?? Math.max(...job.inputPartitions) + 1
   if (partitions <= Math.max(...job.inputPartitions)) {
     process.stderr.write(
@@ -200,13 +205,8 @@ async function createTopics(jobPath: string, opts: { partitionCount?: number; re
 }
 
 async function describe(jobPath: string, opts: { partitions?: number[]; json?: boolean }): Promise<number> {
-  let job: Awaited<ReturnType<typeof loadJob>>
-  try {
-    job = await loadJob(resolve(jobPath))
-  } catch (error) {
-    process.stderr.write(`kasper: ${error instanceof Error ? error.message : String(error)}\n`)
-    return ExitCodes.USAGE
-  }
+  const job = await jobFor(jobPath)
+  if (!job) return ExitCodes.USAGE
   const groupId = consumerGroupId(job.topicProcessorName)
   try {
     const rows = await describeOffsets(job.kafka, groupId, job.inputTopics, opts.partitions ?? job.inputPartitions)

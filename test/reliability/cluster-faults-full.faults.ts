@@ -4,28 +4,18 @@
  * reassignment with preferred-leader elections, and one broker down for longer than the request
  * timeout. Each under a live input, audited from outside the process (cluster-faults.ts).
  */
-import { afterAll, beforeAll, describe, it } from 'vitest'
-import { TestCluster } from '../helpers/cluster.js'
+import { describe, it } from 'vitest'
 import { leaderOfBoth, rollingRestart, runFaultScenario } from './cluster-faults.js'
-import { checkFigures, writeFaultReport } from './fault-report.js'
+import { checkFigures, useFaultCluster } from './fault-report.js'
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))
-let cluster: TestCluster
-
-beforeAll(async () => {
-  cluster = await TestCluster.start()
-}, 240_000)
-
-afterAll(async () => {
-  writeFaultReport()
-  await cluster?.close()
-}, 120_000)
+const cluster = useFaultCluster()
 
 describe('broker faults on a 3-node cluster, the full set', () => {
   it('rolling restart of every broker (SIGTERM each in turn), then kill -9 of one', async () => {
     checkFigures(
       await runFaultScenario(
-        cluster,
+        cluster(),
         'rolling-restart',
         async (ctx) => {
           await rollingRestart(ctx)
@@ -43,7 +33,7 @@ describe('broker faults on a 3-node cluster, the full set', () => {
 
   it('partition reassignment and preferred-leader elections while running', async () => {
     checkFigures(
-      await runFaultScenario(cluster, 'reassign', async (ctx) => {
+      await runFaultScenario(cluster(), 'reassign', async (ctx) => {
         for (const topic of [ctx.input, ctx.output]) {
           ctx.log(`reassigning ${topic} (rotated replica lists)`)
           await ctx.cluster.reassign(topic)
@@ -56,7 +46,7 @@ describe('broker faults on a 3-node cluster, the full set', () => {
 
   it('one broker down for longer than the request timeout (35 s)', async () => {
     checkFigures(
-      await runFaultScenario(cluster, 'long-outage', async (ctx) => {
+      await runFaultScenario(cluster(), 'long-outage', async (ctx) => {
         const victim = await leaderOfBoth(ctx)
         ctx.log(`stopping node ${victim} for 35 s`)
         await ctx.cluster.stop(victim, 'SIGKILL')

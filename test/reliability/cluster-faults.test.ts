@@ -3,22 +3,12 @@
  * input, audited from outside the process: the quick scenario, in `npm test`. `npm run faults`
  * also runs cluster-faults-full.faults.ts (a rolling restart, a reassignment, a long outage).
  */
-import { afterAll, beforeAll, describe, it } from 'vitest'
-import { TestCluster } from '../helpers/cluster.js'
+import { describe, it } from 'vitest'
 import { type FaultContext, leaderOfBoth, runFaultScenario } from './cluster-faults.js'
-import { checkFigures, writeFaultReport } from './fault-report.js'
+import { checkFigures, useFaultCluster } from './fault-report.js'
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))
-let cluster: TestCluster
-
-beforeAll(async () => {
-  cluster = await TestCluster.start()
-}, 240_000)
-
-afterAll(async () => {
-  writeFaultReport()
-  await cluster?.close()
-}, 120_000)
+const cluster = useFaultCluster()
 
 /** kill -9 of the node leading an input and an output partition, then a controlled restart of another node. */
 async function killLeaderThenRestartAnother(ctx: FaultContext): Promise<void> {
@@ -41,6 +31,6 @@ async function killLeaderThenRestartAnother(ctx: FaultContext): Promise<void> {
 
 describe('broker faults on a 3-node cluster, audited from outside', () => {
   it('kill -9 of a leader, a controlled restart and a leader election: nothing lost, no commit ahead of output', async () => {
-    checkFigures(await runFaultScenario(cluster, 'kill-leader', killLeaderThenRestartAnother))
+    checkFigures(await runFaultScenario(cluster(), 'kill-leader', killLeaderThenRestartAnother))
   }, 600_000)
 })

@@ -1,5 +1,6 @@
 import { existsSync, readFileSync, writeFileSync } from 'node:fs'
-import { expect } from 'vitest'
+import { afterAll, beforeAll, expect } from 'vitest'
+import { TestCluster } from '../helpers/cluster.js'
 import type { FaultFigures } from './cluster-faults.js'
 
 const report: FaultFigures[] = []
@@ -25,4 +26,20 @@ export function writeFaultReport(): void {
   if (!file || report.length === 0) return
   const earlier = existsSync(file) ? (JSON.parse(readFileSync(file, 'utf8')) as FaultFigures[]) : []
   writeFileSync(file, `${JSON.stringify([...earlier, ...report], null, 2)}\n`)
+}
+
+/** Starts the 3-node cluster before the file's tests and, after them, writes the report and stops it. */
+export function useFaultCluster(): () => TestCluster {
+  let cluster: TestCluster | undefined
+  beforeAll(async () => {
+    cluster = await TestCluster.start()
+  }, 240_000)
+  afterAll(async () => {
+    writeFaultReport()
+    await cluster?.close()
+  }, 120_000)
+  return () => {
+    if (!cluster) throw new Error('the fault cluster is ready only inside tests')
+    return cluster
+  }
 }

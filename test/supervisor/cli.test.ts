@@ -1,10 +1,10 @@
-import { type ChildProcess, spawn } from 'node:child_process'
 import { mkdtempSync, writeFileSync } from 'node:fs'
 import { type AddressInfo, createServer } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
 import { pathToFileURL } from 'node:url'
 import { describe, expect, it } from 'vitest'
+import { kasper } from '../helpers/cli.js'
 import { ECHO_JOB, echoJobEnv, jobNames } from '../helpers/jobs.js'
 import {
   brokers,
@@ -16,26 +16,6 @@ import {
   readTopic,
   waitFor,
 } from '../helpers/kafka.js'
-
-const CLI = resolve('dist/supervisor/cli/main.js')
-
-interface Run {
-  child: ChildProcess
-  exit: Promise<number>
-  output: () => string
-}
-
-function kasper(args: string[], env: Record<string, string> = {}): Run {
-  const child = spawn(process.execPath, [CLI, ...args], {
-    env: { ...process.env, ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  })
-  let output = ''
-  child.stdout?.on('data', (d) => (output += d))
-  child.stderr?.on('data', (d) => (output += d))
-  const exit = new Promise<number>((r) => child.once('exit', (code, signal) => r(code ?? (signal ? 128 : 1))))
-  return { child, exit, output: () => output }
-}
 
 describe('kasper CLI', () => {
   it('--help lists the run options', async () => {

@@ -1,16 +1,10 @@
-/**
- * The daemon's lifecycle at its edges: a failed slice whose thread stays alive, stop() and signals
- * during start-up, and errors no restart can fix.
- */
-import { spawn } from 'node:child_process'
-import { resolve } from 'node:path'
 import { afterEach, describe, expect, it } from 'vitest'
 import { silentLogger } from '../../src/index.js'
 import { Supervisor } from '../../supervisor/index.js'
+import { kasper } from '../helpers/cli.js'
 import { ECHO_JOB, echoJobEnv, jobNames, setEnv } from '../helpers/jobs.js'
 import { createKafka, createTopics, produce } from '../helpers/kafka.js'
 
-const CLI = resolve('dist/supervisor/cli/main.js')
 let restoreEnv: () => void = () => {}
 afterEach(() => restoreEnv())
 
@@ -24,18 +18,6 @@ async function prepare(mode: string, partitions = 2, count = 20, slowMs?: number
     Array.from({ length: count }, (_, i) => ({ key: `k${i}`, value: `v${i}`, partition: i % partitions })),
   )
   return { kafka, names, env: echoJobEnv({ ...names, partitions, mode, ...(slowMs ? { slowMs } : {}) }) }
-}
-
-function kasper(args: string[], env: Record<string, string>) {
-  const child = spawn(process.execPath, [CLI, ...args], {
-    env: { ...process.env, ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  })
-  let output = ''
-  child.stdout?.on('data', (d) => (output += d))
-  child.stderr?.on('data', (d) => (output += d))
-  const exit = new Promise<number>((r) => child.once('exit', (code, signal) => r(code ?? (signal ? 128 : 1))))
-  return { child, exit, output: () => output }
 }
 
 describe('Supervisor lifecycle', () => {
