@@ -60,6 +60,12 @@ export const topicProcessorSchema = z
     maxBufferedMessagesPerPartition: positiveInt('maxBufferedMessagesPerPartition').optional(),
     unavailableTimeoutMs: positiveInt('unavailableTimeoutMs').default(60_000),
     overlapCheckIntervalMs: positiveInt('overlapCheckIntervalMs').default(15_000),
+    /** How often an info line sums up the work since the last one; 0 turns it off. */
+    progressLogIntervalMs: z
+      .number({ error: 'progressLogIntervalMs must be a number' })
+      .int('progressLogIntervalMs must be an integer')
+      .nonnegative('progressLogIntervalMs must be >= 0 (0: off)')
+      .default(60_000),
   })
   .strict()
 

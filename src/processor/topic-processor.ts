@@ -64,6 +64,8 @@ export class TopicProcessor {
   #nextOverlapCheck = 0
   /** When a batch last completed (committed), or the loop last found nothing to do. */
   #lastProgressAt = Date.now()
+  /** Work since the last progress line. */
+  #sinceLastLine = { batches: 0, messagesIn: 0, messagesOut: 0, since: Date.now() }
   #markReady: () => void = noop
   #failReady: (error: unknown) => void = noop
   readonly #ready = new Promise<void>((resolve, reject) => {
@@ -144,6 +146,7 @@ export class TopicProcessor {
     let session: Session | undefined
     let fetcher: Promise<void> | undefined
     let lagTimer: NodeJS.Timeout | undefined
+    let progressTimer: NodeJS.Timeout | undefined
     try {
       session = await openSession(this.options, this.groupId, this.#processors, this.#logger).catch(
         (error: unknown) => {
@@ -168,6 +171,10 @@ export class TopicProcessor {
         })
         lagTimer = setInterval(() => this.#updateLag(live), this.options.metricsUpdateIntervalMs)
         lagTimer.unref()
+        if (this.options.progressLogIntervalMs > 0) {
+          progressTimer = setInterval(() => this.#logProgress(live), this.options.progressLogIntervalMs)
+          progressTimer.unref()
+        }
         this.#markReady()
         await this.#mainLoop(live)
         await this.#commitInFlight
@@ -182,6 +189,7 @@ export class TopicProcessor {
       this.#dataReady.notify()
       this.#spaceFreed.notify()
       if (lagTimer) clearInterval(lagTimer)
+      if (progressTimer) clearInterval(progressTimer)
       await fetcher
       await this.#commitInFlight
       if (session) {
@@ -279,6 +287,9 @@ export class TopicProcessor {
       () => {
         const t3 = performance.now()
         this.#lastProgressAt = Date.now()
+        this.#sinceLastLine.batches++
+        this.#sinceLastLine.messagesIn += messages.length
+        this.#sinceLastLine.messagesOut += sender.produced
         for (const { topic, offset } of next) {
           session.committed.set(tpKey(topic, partition), offset)
           session.committedByUs.add(tpKey(topic, partition))
@@ -324,6 +335,21 @@ export class TopicProcessor {
     const perTopic = new Map<string, number>()
     for (const m of messages) perTopic.set(m.topic, (perTopic.get(m.topic) ?? 0) + 1)
     for (const [topic, count] of perTopic) this.#metrics.outgoing.inc({ topic }, count)
+  }
+
+  /** One info line: what was committed since the last line, and the lag now. */
+  #logProgress(session: Session): void {
+    const { batches, messagesIn, messagesOut, since } = this.#sinceLastLine
+    let lag = 0n
+    for (const [key, committed] of session.committed) {
+      const hwm = session.highWatermarks.get(key)
+      if (hwm !== undefined && BigInt(hwm) > BigInt(committed)) lag += BigInt(hwm) - BigInt(committed)
+    }
+    this.#logger.info(
+      { batches, messagesIn, messagesOut, lag: Number(lag), seconds: Math.round((Date.now() - since) / 1000) },
+      'progress',
+    )
+    this.#sinceLastLine = { batches: 0, messagesIn: 0, messagesOut: 0, since: Date.now() }
   }
 
   #updateLag(session: Session): void {
