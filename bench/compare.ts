@@ -13,7 +13,7 @@ import { pathToFileURL } from 'node:url'
 import { parseArgs } from 'node:util'
 import { Kafka, logLevel } from 'kafkajs'
 import * as current from '../src/index.js'
-import { committedSum, round } from './measure.js'
+import { committedSum, createBenchTopic, loadArgs, round } from './measure.js'
 
 const { values: args } = parseArgs({
   options: {
@@ -39,15 +39,7 @@ const partitions = Array.from({ length: PARTITIONS }, (_, i) => i)
 const runId = Date.now().toString(36)
 const say = (line: string) => process.stdout.write(`${line}\n`)
 
-async function createTopic(kafka: Kafka, topic: string) {
-  const admin = kafka.admin()
-  await admin.connect()
-  await admin.createTopics({
-    waitForLeaders: true,
-    topics: [{ topic, numPartitions: PARTITIONS, replicationFactor: 1 }],
-  })
-  await admin.disconnect()
-}
+const createTopic = (kafka: Kafka, topic: string) => createBenchTopic(kafka, topic, PARTITIONS)
 
 async function passThrough(lib: typeof current, kafka: Kafka, input: string, tag: string): Promise<number> {
   const name = `compare-${runId}-${tag}`
@@ -85,21 +77,7 @@ const bootstrap = process.env.KAFKA_BROKERS ?? (await startBroker({ log: say }))
 const kafka = new Kafka({ brokers: bootstrap.split(','), clientId: 'bench-compare', logLevel: logLevel.NOTHING })
 const input = `compare-in-${runId}`
 await createTopic(kafka, input)
-const load = toolOutput('kafka-producer-perf-test', [
-  '--topic',
-  input,
-  '--num-records',
-  String(N),
-  '--record-size',
-  '100',
-  '--throughput',
-  '-1',
-  '--producer-props',
-  `bootstrap.servers=${bootstrap}`,
-  'acks=-1',
-  'linger.ms=5',
-  'batch.size=262144',
-])
+const load = toolOutput('kafka-producer-perf-test', loadArgs(input, N, bootstrap))
 if (load.status !== 0) throw new Error(`kafka-producer-perf-test failed: ${load.stderr}`)
 say(`compare: ${N} messages × 100 B, ${PARTITIONS} partitions, batchSize ${BATCH}, node ${process.version}`)
 say(`  baseline: ${resolve(args.baseline)}`)

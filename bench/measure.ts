@@ -32,3 +32,34 @@ export function percentile(sorted: readonly number[], p: number): number {
 }
 
 export const round = (n: number, digits = 2) => Math.round(n * 10 ** digits) / 10 ** digits
+
+/** Creates a benchmark topic (replication factor 1, the local broker) and waits for its leaders. */
+export async function createBenchTopic(kafka: Kafka, topic: string, partitions: number): Promise<void> {
+  const admin = kafka.admin()
+  await admin.connect()
+  try {
+    await admin.createTopics({
+      waitForLeaders: true,
+      topics: [{ topic, numPartitions: partitions, replicationFactor: 1 }],
+    })
+  } finally {
+    await admin.disconnect()
+  }
+}
+
+/** Arguments of Kafka's kafka-producer-perf-test loading `n` records of 100 bytes with acks = -1. */
+export const loadArgs = (topic: string, n: number, bootstrap: string): string[] => [
+  '--topic',
+  topic,
+  '--num-records',
+  String(n),
+  '--record-size',
+  '100',
+  '--throughput',
+  '-1',
+  '--producer-props',
+  `bootstrap.servers=${bootstrap}`,
+  'acks=-1',
+  'linger.ms=5',
+  'batch.size=262144',
+]

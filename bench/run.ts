@@ -16,7 +16,7 @@ import { Kafka, logLevel } from 'kafkajs'
 import { silentLogger } from '../src/index.js'
 import { Supervisor } from '../supervisor/index.js'
 import { measureLatency } from './latency.js'
-import { committedSum, round, rssSampler } from './measure.js'
+import { committedSum, createBenchTopic, loadArgs, round, rssSampler } from './measure.js'
 import { runRawKafkajs } from './modes/raw-kafkajs.js'
 import { runTopicProcessor } from './modes/topic-processor.js'
 import { type WorkloadName, workload } from './workloads.js'
@@ -74,15 +74,7 @@ function brokerPid(): number | undefined {
   }
 }
 
-async function createTopic(kafka: Kafka, topic: string) {
-  const admin = kafka.admin()
-  await admin.connect()
-  await admin.createTopics({
-    waitForLeaders: true,
-    topics: [{ topic, numPartitions: PARTITIONS, replicationFactor: 1 }],
-  })
-  await admin.disconnect()
-}
+const createTopic = (kafka: Kafka, topic: string) => createBenchTopic(kafka, topic, PARTITIONS)
 
 function kafkaTool(name: string, toolArgs: string[]): string {
   const result = toolOutput(name, toolArgs)
@@ -146,21 +138,7 @@ async function main() {
   say(
     `kasper-ts benchmark: ${N} messages of 100 bytes, ${PARTITIONS} partitions, batchSize ${BATCH}, ${brokerSettings().bootstrap}`,
   )
-  const producerOut = kafkaTool('kafka-producer-perf-test', [
-    '--topic',
-    input,
-    '--num-records',
-    String(N),
-    '--record-size',
-    '100',
-    '--throughput',
-    '-1',
-    '--producer-props',
-    `bootstrap.servers=${bootstrap}`,
-    'acks=-1',
-    'linger.ms=5',
-    'batch.size=262144',
-  ])
+  const producerOut = kafkaTool('kafka-producer-perf-test', loadArgs(input, N, bootstrap))
   const producerPerSecond = Number(/([\d.]+) records\/sec/.exec(producerOut.trim().split('\n').at(-1) ?? '')?.[1])
   say(`  kafka-producer-perf-test (load, acks=-1)          ${Math.round(producerPerSecond)} msg/s`)
   const consumerOut = kafkaTool('kafka-consumer-perf-test', [
