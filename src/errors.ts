@@ -160,6 +160,8 @@ export class BatchError extends KasperError {
     what: string,
     position: BatchPosition,
     cause?: unknown,
+    /** Whether a replay can succeed, when the caller knows better than the code alone (see batchRetriable). */
+    retriable?: boolean,
   ) {
     const where = Object.entries(position.offsets)
       .map(([topic, o]) => `${topic}[${position.partition}]@${o.first}..${o.last}`)
@@ -167,7 +169,7 @@ export class BatchError extends KasperError {
     const reason = cause instanceof Error ? `: ${cause.message}` : cause === undefined ? '' : `: ${String(cause)}`
     super(code, `${what} for partition ${position.partition} (${where})${reason}`, {
       cause,
-      retriable: batchRetriable(code, cause),
+      retriable: retriable ?? batchRetriable(code, cause),
     })
     this.partition = position.partition
     this.offsets = position.offsets
@@ -177,19 +179,12 @@ export class BatchError extends KasperError {
 /**
  * Whether replaying a failed batch can succeed: process() failures and time-outs may (the replay
  * runs the same code on a new attempt, within the supervisor's restart budget); a produce or commit
- * failure may when its cause is transient (kafkajs marks its errors `retriable`); output that cannot
- * be produced as given never does.
+ * failure may when its cause says so (the TopicProcessor decides with src/kafka's mayRecover, which
+ * knows the client's errors); output that cannot be produced as given never does.
  */
 function batchRetriable(code: string, cause: unknown): boolean {
   if (code === ErrorCodes.PROCESS_FAILED || code === ErrorCodes.PROCESS_TIMEOUT) return true
   if (code === ErrorCodes.PRODUCE_FAILED || code === ErrorCodes.COMMIT_FAILED) {
-    // a connection failure wrapped by the client's retrier is still transient
-    for (let link = cause, depth = 0; link && depth < 6; depth++) {
-      const e = link as { name?: string; retriable?: unknown; cause?: unknown; originalError?: unknown }
-      if (e.name === 'KafkaJSConnectionError' || e.name === 'KafkaJSConnectionClosedError') return true
-      if (e.name === 'KafkaJSRequestTimeoutError') return true
-      link = e.cause ?? e.originalError
-    }
     return (cause as { retriable?: unknown } | null)?.retriable !== false
   }
   return false

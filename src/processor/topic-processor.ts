@@ -25,6 +25,7 @@ import {
 } from '../errors.js'
 import type { TopicPartitionOffset } from '../kafka/offsets.js'
 import { parseTpKey, tpKey } from '../kafka/topic-partitions.js'
+import { mayRecover } from '../kafka/transient-errors.js'
 import type { Logger } from '../logging/logger.js'
 import { BatchSender } from '../sender/sender.js'
 import type { IncomingMessage, MessageProcessor, MessageProcessors, OutgoingMessage } from '../types.js'
@@ -241,7 +242,9 @@ export class TopicProcessor {
     const labels = { partition }
     const fail = (stage: string, code: ConstructorParameters<typeof BatchError>[0], what: string, cause: unknown) => {
       this.#metrics.batchFailures.inc({ partition, stage })
-      return new BatchError(code, what, position, cause)
+      // a produce or commit that failed on a connection (even wrapped by the client's retrier) may pass
+      const transient = stage === 'produce' || stage === 'commit' ? mayRecover(cause) : undefined
+      return new BatchError(code, what, position, cause, transient)
     }
     const sender = new BatchSender((out) => this.#produce(session, out), {
       check: (message) => session.producer.check(message),
