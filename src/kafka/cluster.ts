@@ -139,3 +139,10 @@ export function groupByLeader<T extends { topic: string; partition: number }>(
   }
   return { byLeader, leaderless }
 }
+
+/** After a connection the broker closed, forget that broker so the next request reconnects (kafkajs keeps it otherwise). */
+export function forgetClosedBroker(cluster: KafkaCluster, error: unknown): void {
+  const e = error as { name?: string; host?: string; port?: number } | null
+  if (e?.name === 'KafkaJSConnectionClosedError' && e.host && e.port)
+    cluster.removeBroker({ host: e.host, port: e.port })
+}

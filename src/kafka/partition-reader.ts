@@ -3,6 +3,7 @@ import { FetchError } from '../errors.js'
 import type { IncomingMessage } from '../types.js'
 import {
   type FetchPartitionResponse,
+  forgetClosedBroker,
   groupByLeader,
   type KafkaCluster,
   type RawMessage,
@@ -239,7 +240,7 @@ export class PartitionReader {
         this.#deferred ??= error
         continue
       }
-      const e = error as { name?: string; host?: string; port?: number; message?: string }
+      const e = error as { message?: string }
       if (!isTransient(error, STALE_METADATA)) {
         this.#deferred ??= new FetchError(`fetch failed: ${e.message ?? String(error)}`, error)
         continue
@@ -256,9 +257,7 @@ export class PartitionReader {
         position.retryAt = now + position.backoffMs
         position.backoffMs = Math.min(position.backoffMs * 2, MAX_BACKOFF_MS)
       }
-      if (e.name === 'KafkaJSConnectionClosedError' && e.host && e.port) {
-        this.cluster.removeBroker({ host: e.host, port: e.port })
-      }
+      forgetClosedBroker(this.cluster, error)
       refresh = true
     }
     if (refresh) await this.cluster.refreshMetadata().catch(() => {})

@@ -3,7 +3,7 @@ import type { Kafka } from 'kafkajs'
 import { ErrorCodes, KasperError, OutputError } from '../errors.js'
 import type { Logger } from '../logging/logger.js'
 import type { OutgoingMessage } from '../types.js'
-import { createCluster, groupByLeader, type KafkaCluster } from './cluster.js'
+import { createCluster, forgetClosedBroker, groupByLeader, type KafkaCluster } from './cluster.js'
 import { type OutputTopicSource, OutputTopics } from './output-topics.js'
 import { checkPartition, type PickPartition, type ProduceRun, planRounds } from './produce-plan.js'
 import { groupByTopic } from './topic-partitions.js'
@@ -136,12 +136,7 @@ export class OutputProducer {
         )
       }
       logger.warn({ err: cause, partitions: describe(pending) }, 'produce not acknowledged; sending again')
-      for (const { error } of failed) {
-        const e = error as { name?: string; host?: string; port?: number }
-        if (e.name === 'KafkaJSConnectionClosedError' && e.host && e.port) {
-          this.#cluster.removeBroker({ host: e.host, port: e.port })
-        }
-      }
+      for (const { error } of failed) forgetClosedBroker(this.#cluster, error)
       await sleep(backoffMs)
       backoffMs = Math.min(backoffMs * 2, 2000)
       await this.#cluster.refreshMetadata().catch(() => {})
