@@ -25,7 +25,8 @@ export async function createTopics(kafka: Kafka, topics: readonly string[], numP
 }
 
 export async function produce(kafka: Kafka, topic: string, messages: Message[]): Promise<void> {
-  const producer = kafka.producer({ allowAutoTopicCreation: false })
+  // idempotent: a request retried after a timeout on a loaded machine must not write its messages twice
+  const producer = kafka.producer({ allowAutoTopicCreation: false, idempotent: true, maxInFlightRequests: 1 })
   await producer.connect()
   try {
     for (let i = 0; i < messages.length; i += 5000) {
@@ -106,6 +107,17 @@ export async function committedOffsets(kafka: Kafka, groupId: string, topic: str
   try {
     const [result] = await admin.fetchOffsets({ groupId, topics: [topic] })
     return new Map((result?.partitions ?? []).map((p) => [p.partition, p.offset]))
+  } finally {
+    await admin.disconnect()
+  }
+}
+
+/** The end offset (high watermark) of each partition of a topic. */
+export async function endOffsets(kafka: Kafka, topic: string): Promise<Map<number, number>> {
+  const admin = kafka.admin()
+  await admin.connect()
+  try {
+    return new Map((await admin.fetchTopicOffsets(topic)).map((p) => [p.partition, Number(p.high)]))
   } finally {
     await admin.disconnect()
   }

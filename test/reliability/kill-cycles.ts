@@ -7,10 +7,12 @@
  * committed: the one whose commit is in flight and the one being produced).
  */
 import { type ChildProcess, spawn } from 'node:child_process'
-import { resolve } from 'node:path'
+import { closeSync, mkdtempSync, openSync, readFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join, resolve } from 'node:path'
 import type { Kafka } from 'kafkajs'
 import { ECHO_JOB, echoJobEnv, jobNames } from '../helpers/jobs.js'
-import { committedOffsets, createTopics, produce, readTopic, waitFor } from '../helpers/kafka.js'
+import { committedOffsets, createTopics, endOffsets, produce, readTopic, waitFor } from '../helpers/kafka.js'
 
 const CLI = resolve('dist/supervisor/cli/main.js')
 
@@ -33,13 +35,33 @@ const parse = (v: string) => {
   return m ? { partition: Number(m[1]), offset: Number(m[2]) } : undefined
 }
 
-function daemon(env: Record<string, string>): { child: ChildProcess; exit: Promise<number | null> } {
-  const child = spawn(process.execPath, [CLI, 'run', ECHO_JOB, '--workers', '2', '--metrics-port', '0'], {
-    env: { ...process.env, ...env },
-    stdio: 'ignore',
-  })
-  return { child, exit: new Promise((r) => child.once('exit', (code) => r(code))) }
+interface Daemon {
+  child: ChildProcess
+  exit: Promise<number | null>
+  /** Set once the process has exited. */
+  exited?: number | null
+  log: string
 }
+
+/** The daemon logs at info to its own file, read back when a run goes wrong. */
+function daemon(env: Record<string, string>, log: string): Daemon {
+  const fd = openSync(log, 'a')
+  const child = spawn(process.execPath, [CLI, 'run', ECHO_JOB, '--workers', '2', '--metrics-port', '0'], {
+    env: { ...process.env, ...env, KASPER_TEST_LOG_LEVEL: 'info' },
+    stdio: ['ignore', fd, fd],
+  })
+  closeSync(fd)
+  const run: Daemon = { child, exit: Promise.resolve(null), log }
+  run.exit = new Promise((r) =>
+    child.once('exit', (code) => {
+      run.exited = code
+      r(code)
+    }),
+  )
+  return run
+}
+
+const logTail = (path: string, lines = 40) => readFileSync(path, 'utf8').trimEnd().split('\n').slice(-lines).join('\n')
 
 export async function runKillCycles(kafka: Kafka, cycles: number, perPartition: number): Promise<KillCycleFigures> {
   const started = Date.now()
@@ -55,12 +77,13 @@ export async function runKillCycles(kafka: Kafka, cycles: number, perPartition: 
   const batchSize = 100
   const env = echoJobEnv({ ...names, partitions, mode: 'slow', slowMs: 100, batchSize })
   const group = `kasper-topic-processor-${names.name}`
+  const logs = mkdtempSync(join(tmpdir(), 'kasper-kill9-'))
   /** Per kill: the committed offset of each partition right after the kill. */
   const committedAtKills: Map<number, number>[] = []
   let committedAheadOfOutput = 0
 
   for (let cycle = 0; cycle < cycles; cycle++) {
-    const run = daemon(env)
+    const run = daemon(env, join(logs, `cycle-${cycle + 1}.log`))
     await new Promise((r) => setTimeout(r, 700 + Math.random() * 1800))
     run.child.kill('SIGKILL')
     await run.exit
@@ -75,15 +98,29 @@ export async function runKillCycles(kafka: Kafka, cycles: number, perPartition: 
     }
   }
 
-  const last = daemon(env)
-  await waitFor(
-    async () => {
-      const c = await committedOffsets(kafka, group, names.input)
-      return ([...c.values()].every((o) => Number(o) === perPartition) && c.size === partitions) || undefined
-    },
-    120_000,
-    250,
-  )
+  // the end offsets, not perPartition: they are what a finished run commits, whatever the input holds
+  const ends = await endOffsets(kafka, names.input)
+  const last = daemon(env, join(logs, 'last.log'))
+  let committedLast = new Map<number, string>()
+  try {
+    await waitFor(
+      async () => {
+        if (last.exited !== undefined) return true
+        committedLast = await committedOffsets(kafka, group, names.input)
+        const done = [...committedLast].every(([p, o]) => Number(o) === ends.get(p))
+        return (done && committedLast.size === partitions) || undefined
+      },
+      120_000,
+      250,
+    )
+  } catch (error) {
+    last.child.kill('SIGKILL')
+    throw new Error(
+      `the last run did not commit every input (committed ${JSON.stringify([...committedLast])}, ends ${JSON.stringify([...ends])}): ${String(error)}\n${logTail(last.log)}`,
+    )
+  }
+  if (last.exited !== undefined)
+    throw new Error(`the last run exited with ${last.exited} before committing every input:\n${logTail(last.log)}`)
   last.child.kill('SIGTERM')
   await last.exit
 
