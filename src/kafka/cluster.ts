@@ -46,24 +46,9 @@ export interface KafkaBroker {
     maxBytes: number
     topics: { topic: string; partitions: { partition: number; fetchOffset: string; maxBytes: number }[] }[]
   }): Promise<{ responses: { topicName: string; partitions: FetchPartitionResponse[] }[] }>
-  produce(request: {
-    acks: number
-    timeout: number
-    topicData: {
-      topic: string
-      partitions: {
-        partition: number
-        messages: {
-          key?: Buffer | string | null
-          value: Buffer | string | null
-          headers?: unknown
-          timestamp?: string
-        }[]
-      }[]
-    }[]
-  }): Promise<{
-    topics: { topicName: string; partitions: { partition: number; errorCode: number; baseOffset: string }[] }[]
-  }>
+  /** Where kafkajs's Broker sends every request (produce-request.ts sends its own Produce through it). */
+  connectionPool: { send(protocolRequest: unknown): Promise<unknown> }
+  disconnect(): Promise<void>
   offsetCommit(request: {
     groupId: string
     groupGenerationId: number

@@ -6,6 +6,7 @@ import type { OutgoingMessage } from '../types.js'
 import { createCluster, forgetClosedBroker, groupByLeader, type KafkaCluster } from './cluster.js'
 import { type OutputTopicSource, OutputTopics } from './output-topics.js'
 import { checkPartition, type PickPartition, type ProduceRun, planRounds } from './produce-plan.js'
+import { sendProduce } from './produce-request.js'
 import { groupByTopic } from './topic-partitions.js'
 import { isTransient } from './transient-errors.js'
 
@@ -147,14 +148,15 @@ export class OutputProducer {
   async #sendToLeader(nodeId: string, runs: readonly ProduceRun[]): Promise<unknown> {
     try {
       const broker = await this.#cluster.findBroker({ nodeId })
-      const response = await broker.produce({
-        acks: -1,
-        timeout: ACK_TIMEOUT_MS,
-        topicData: groupByTopic(runs).map(([topic, list]) => ({
+      const response = await sendProduce(
+        broker,
+        -1,
+        ACK_TIMEOUT_MS,
+        groupByTopic(runs).map(([topic, list]) => ({
           topic,
           partitions: list.map((run) => ({ partition: run.partition, messages: run.messages })),
         })),
-      })
+      )
       const acked = new Set<string>()
       for (const { topicName, partitions } of response.topics) {
         for (const { partition, errorCode } of partitions)

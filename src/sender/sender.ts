@@ -83,6 +83,14 @@ function validate(message: OutgoingMessage): void {
   if (message.key !== undefined && !isPayload(message.key)) {
     throw invalid(`message.key must be a string, a Buffer or null, got ${typeName(message.key)}`)
   }
+  if (
+    message.timestamp !== undefined &&
+    !(typeof message.timestamp === 'string' && /^\d{1,15}$/.test(message.timestamp))
+  ) {
+    throw invalid(
+      `message.timestamp must be milliseconds since the epoch as a string of digits, got ${typeName(message.timestamp)}`,
+    )
+  }
   if (message.headers !== undefined) {
     if (typeof message.headers !== 'object' || message.headers === null)
       throw invalid('message.headers must be an object')

@@ -4,11 +4,13 @@
  * broker a hook that can fail, delay or alter a fetch.
  */
 import type { FetchPartitionResponse, KafkaBroker, KafkaCluster, RawMessage } from '../../src/kafka/cluster.js'
+import type { ProduceResponse } from '../../src/kafka/produce-request.js'
+import { type DecodedProduceRequest, decodeProduceRequest } from './produce-request-decoder.js'
 
 type FetchRequest = Parameters<KafkaBroker['fetch']>[0]
 type FetchResponse = Awaited<ReturnType<KafkaBroker['fetch']>>
-export type ProduceRequest = Parameters<KafkaBroker['produce']>[0]
-export type ProduceResponse = Awaited<ReturnType<KafkaBroker['produce']>>
+/** A Produce request as the fake broker decodes it (src/kafka/record-batch.ts encodes it). */
+export type ProduceRequest = DecodedProduceRequest
 export type ProduceHook = (
   request: ProduceRequest,
   answer: (request?: ProduceRequest) => ProduceResponse,
@@ -80,12 +82,18 @@ export class FakeCluster implements KafkaCluster {
         const hook = this.hooks.get(id)
         return hook ? hook(request, answer) : answer()
       },
-      produce: async (request) => {
-        this.produceRequests++
-        const answer = (r: ProduceRequest = request) => this.#append(id, r)
-        const hook = this.produceHooks.get(id)
-        return hook ? hook(request, answer) : answer()
+      connectionPool: {
+        // only Produce requests come this way (produce-request.ts)
+        send: async (protocolRequest) => {
+          const { request: r } = protocolRequest as { request: { encode: () => Promise<{ buffer: Buffer }> } }
+          const request = await decodeProduceRequest((await r.encode()).buffer)
+          this.produceRequests++
+          const answer = (req: ProduceRequest = request) => this.#append(id, req)
+          const hook = this.produceHooks.get(id)
+          return hook ? hook(request, answer) : answer()
+        },
       },
+      disconnect: async () => {},
       offsetCommit: () => Promise.reject(new Error('not used by the reader')),
       offsetFetch: () => Promise.reject(new Error('not used by the reader')),
     }
@@ -110,7 +118,7 @@ export class FakeCluster implements KafkaCluster {
         const key = `${topic}/${partition}`
         const log = this.produced.get(key) ?? []
         const baseOffset = String(log.length)
-        log.push(...messages.map((m) => String(m.value)))
+        log.push(...messages.map((m) => String(m.value ?? null)))
         this.produced.set(key, log)
         list.push({ partition, errorCode: 0, baseOffset })
       }

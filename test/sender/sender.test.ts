@@ -85,13 +85,20 @@ describe('BatchSender input checks', () => {
       { topic: 'o', key: 7, value: 'x' },
       { topic: 'o', value: 'x', headers: { h: 1 } },
       { topic: 'o', value: 'x', headers: 'h' },
+      { topic: 'o', value: 'x', timestamp: 1700000000000 },
+      { topic: 'o', value: 'x', timestamp: '2026-11-29T10:00:00Z' },
+      { topic: 'o', value: 'x', timestamp: '-5' },
+      { topic: 'o', value: 'x', timestamp: '' },
     ] as unknown as OutgoingMessage[]
     for (const message of bad) expect(codeOf(() => sender.send(message))).toBe('KASPER_OUTPUT_INVALID')
     expect(() => sender.send({ topic: 'o', key: 7, value: 'x' } as unknown as OutgoingMessage)).toThrow(
       /message.key must be a string, a Buffer or null, got a number/,
     )
+    expect(() => sender.send({ topic: 'o', value: 'x', timestamp: 'yesterday' })).toThrow(
+      /message.timestamp must be milliseconds since the epoch as a string of digits, got a string/,
+    )
     expect(sender.pending).toBe(0)
-    sender.send({ topic: 'o', key: null, value: null })
+    sender.send({ topic: 'o', key: null, value: null, timestamp: '1700000000000' })
     sender.send({
       topic: 'o',
       key: Buffer.from('k'),
