@@ -16,7 +16,15 @@ export async function committedSum(kafka: Kafka, groupId: string, topic: string)
 export function rssSampler(intervalMs = 100) {
   let peak = process.memoryUsage.rss()
   const timer = setInterval(() => {
-    peak = Math.max(peak, process.memoryUsage.rss())
+    const rss = process.memoryUsage.rss()
+    if (rss > peak && process.env.BENCH_MEM_DEBUG) {
+      const m = process.memoryUsage()
+      const mib = (n: number) => Math.round(n / 1048576)
+      process.stderr.write(
+        `rss ${mib(m.rss)} heapUsed ${mib(m.heapUsed)} heapTotal ${mib(m.heapTotal)} external ${mib(m.external)} arrayBuffers ${mib(m.arrayBuffers)}\n`,
+      )
+    }
+    peak = Math.max(peak, rss)
   }, intervalMs)
   return {
     stop(): number {

@@ -18,35 +18,8 @@ export interface PartitionMetadata {
   leader: number
 }
 
-export interface FetchPartitionResponse {
-  partition: number
-  errorCode: number
-  highWatermark: string
-  lastStableOffset?: string
-  lastStartOffset?: string
-  abortedTransactions?: unknown[]
-  messages: RawMessage[]
-}
-
-export interface RawMessage {
-  offset: string
-  timestamp: string
-  key: Buffer | null
-  value: Buffer | null
-  headers: Record<string, Buffer | string | undefined>
-  isControlRecord?: boolean
-}
-
 export interface KafkaBroker {
-  fetch(request: {
-    replicaId?: number
-    isolationLevel: number
-    maxWaitTime: number
-    minBytes: number
-    maxBytes: number
-    topics: { topic: string; partitions: { partition: number; fetchOffset: string; maxBytes: number }[] }[]
-  }): Promise<{ responses: { topicName: string; partitions: FetchPartitionResponse[] }[] }>
-  /** Where kafkajs's Broker sends every request (produce-request.ts sends its own Produce through it). */
+  /** Where kafkajs's Broker sends every request (produce-request.ts and fetch-request.ts send theirs through it). */
   connectionPool: { send(protocolRequest: unknown): Promise<unknown> }
   disconnect(): Promise<void>
   offsetCommit(request: {

@@ -1,32 +1,11 @@
-import { createRequire } from 'node:module'
 import { FetchError } from '../errors.js'
 import type { IncomingMessage } from '../types.js'
-import {
-  type FetchPartitionResponse,
-  forgetClosedBroker,
-  groupByLeader,
-  type KafkaCluster,
-  type RawMessage,
-  READ_COMMITTED,
-} from './cluster.js'
+import { forgetClosedBroker, groupByLeader, type KafkaCluster, READ_COMMITTED } from './cluster.js'
+import { sendFetch } from './fetch-request.js'
+import type { FetchedPartition } from './fetch-response.js'
 import type { TopicPartitionOffset } from './offsets.js'
 import { groupByTopic, tpKey } from './topic-partitions.js'
 import { isTransient, STALE_METADATA } from './transient-errors.js'
-
-// kafkajs's own Batch: drops aborted transactional messages and control records, and knows where
-// the next fetch starts after compacted or filtered record batches.
-const require = createRequire(import.meta.url)
-interface KafkaBatch {
-  messages: RawMessage[]
-  isEmptyIncludingFiltered(): boolean
-  isEmptyDueToLogCompactedMessages(): boolean
-  lastOffset(): string
-}
-const Batch = require('kafkajs/src/consumer/batch') as new (
-  topic: string,
-  fetchedOffset: string,
-  partitionData: FetchPartitionResponse,
-) => KafkaBatch
 
 export interface ReaderOptions {
   /** Longest time the broker holds a fetch that has no data. */
@@ -69,7 +48,7 @@ interface Position {
 
 /** The outcome of one leader's fetch: its partitions' data, or why it failed. */
 type LeaderOutcome =
-  | { ok: true; fetched: { position: Position; fetchOffset: string; data: FetchPartitionResponse }[] }
+  | { ok: true; fetched: { position: Position; fetchOffset: string; data: FetchedPartition }[] }
   | { ok: false; positions: Position[]; error: unknown }
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
@@ -164,33 +143,25 @@ export class PartitionReader {
   }
 
   /** Advances a position past what a response holds and returns its records (undefined when the position moved meanwhile). */
-  #handOver(position: Position, fetchOffset: string, data: FetchPartitionResponse): FetchedRecords | undefined {
+  #handOver(position: Position, fetchOffset: string, data: FetchedPartition): FetchedRecords | undefined {
     // a seek() during the round wins over the response
     if (this.#positions.get(tpKey(position.topic, position.partition)) !== position) return undefined
     if (position.offset !== fetchOffset) return undefined
     position.failingSince = undefined
     position.retryAt = undefined
     position.backoffMs = MIN_BACKOFF_MS
-    const { topic, partition } = position
-    const batch = new Batch(topic, fetchOffset, data)
-    if (!batch.isEmptyIncludingFiltered()) {
-      // past the last record returned, including aborted and control records that are filtered out
-      position.offset = (BigInt(batch.lastOffset()) + 1n).toString()
-    } else if (batch.isEmptyDueToLogCompactedMessages()) {
+    if (data.nextOffset !== undefined) {
+      // past the last complete record batch, including aborted and control records filtered out
+      position.offset = data.nextOffset
+    } else if (data.lastOffset !== undefined) {
+      position.offset = (BigInt(data.lastOffset) + 1n).toString()
+    } else if (data.onlyBelowFetchOffset) {
       // Only records below the fetch offset came back: the rest of their record batch was removed by
       // compaction, so the fetch offset itself is gone. Step past it (kafkajs's consumer does the same).
       position.offset = (BigInt(fetchOffset) + 1n).toString()
     }
-    const messages: IncomingMessage[] = batch.messages.map((m) => ({
-      topic,
-      partition,
-      offset: m.offset,
-      timestamp: m.timestamp,
-      key: m.key,
-      value: m.value,
-      headers: m.headers ?? {},
-    }))
-    return { topic, partition, messages, highWatermark: data.highWatermark }
+    const { topic, partition } = position
+    return { topic, partition, messages: data.messages, highWatermark: data.highWatermark }
   }
 
   /** Fetches from one leader; never rejects, and never moves a position (fetch() does, with the outcome). */
@@ -203,15 +174,14 @@ export class PartitionReader {
     }))
     try {
       const broker = await this.cluster.findBroker({ nodeId })
-      const response = await broker.fetch({
-        replicaId: -1,
+      const response = await sendFetch(broker, {
         isolationLevel: READ_COMMITTED,
         maxWaitTime: this.options.maxWaitMs,
         minBytes: 1,
         maxBytes: this.options.maxBytes,
         topics,
       })
-      const fetched: { position: Position; fetchOffset: string; data: FetchPartitionResponse }[] = []
+      const fetched: { position: Position; fetchOffset: string; data: FetchedPartition }[] = []
       for (const { topicName, partitions } of response.responses) {
         for (const data of partitions) {
           const key = tpKey(topicName, data.partition)

@@ -170,6 +170,15 @@ function writeBatch(
   buf.writeUInt32BE(crc32c(buf.subarray(start + CRC_START, end)), start + 17)
 }
 
+/** One record batch (base offset 0) holding `messages`. */
+export function encodeRecordBatch(messages: readonly OutgoingMessage[], now = Date.now()): Buffer {
+  if (scratch.length < messages.length * 3) scratch = new Float64Array(messages.length * 3)
+  const bytes = sizeBatch(messages, 0, now)
+  const buf = Buffer.allocUnsafe(bytes)
+  writeBatch(buf, 0, messages, 0, now, bytes)
+  return buf
+}
+
 /**
  * The body of a Produce request (v3 to v7): transactional id (null), acks, timeout, then per topic
  * its partitions' record batches. `now` stamps messages that carry no timestamp.

@@ -3,12 +3,18 @@
  * (offsets, possibly with compaction gaps), a leader per partition that tests can move, and per
  * broker a hook that can fail, delay or alter a fetch.
  */
-import type { FetchPartitionResponse, KafkaBroker, KafkaCluster, RawMessage } from '../../src/kafka/cluster.js'
+import type { KafkaBroker, KafkaCluster } from '../../src/kafka/cluster.js'
 import type { ProduceResponse } from '../../src/kafka/produce-request.js'
+import {
+  encodeFetchResponse,
+  type FetchPartitionResponse,
+  type FetchRequest,
+  type FetchResponse,
+  parseFetchRequest,
+  type WireRecord,
+} from './fetch-wire.js'
 import { type DecodedProduceRequest, decodeProduceRequest } from './produce-request-decoder.js'
 
-type FetchRequest = Parameters<KafkaBroker['fetch']>[0]
-type FetchResponse = Awaited<ReturnType<KafkaBroker['fetch']>>
 /** A Produce request as the fake broker decodes it (src/kafka/record-batch.ts encodes it). */
 export type ProduceRequest = DecodedProduceRequest
 export type ProduceHook = (
@@ -76,17 +82,24 @@ export class FakeCluster implements KafkaCluster {
   async findBroker({ nodeId }: { nodeId: string }): Promise<KafkaBroker> {
     const id = Number(nodeId)
     return {
-      fetch: async (request) => {
-        this.fetches++
-        const answer = () => this.#answer(id, request)
-        const hook = this.hooks.get(id)
-        return hook ? hook(request, answer) : answer()
-      },
       connectionPool: {
-        // only Produce requests come this way (produce-request.ts)
+        // Produce and Fetch requests come this way (produce-request.ts, fetch-request.ts), as bytes:
+        // the fake reads them and answers in bytes, so the real encoder and decoder are exercised
         send: async (protocolRequest) => {
-          const { request: r } = protocolRequest as { request: { encode: () => Promise<{ buffer: Buffer }> } }
-          const request = await decodeProduceRequest((await r.encode()).buffer)
+          const { request: r, response } = protocolRequest as {
+            request: { apiName: string; encode: () => Promise<{ buffer: Buffer }> }
+            response: { decode(data: Buffer): Promise<unknown>; parse(data: unknown): Promise<unknown> }
+          }
+          const body = (await r.encode()).buffer
+          if (r.apiName === 'Fetch') {
+            const request = parseFetchRequest(body)
+            this.fetches++
+            const answer = () => this.#answer(id, request)
+            const hook = this.hooks.get(id)
+            const structured = await (hook ? hook(request, answer) : answer())
+            return response.parse(await response.decode(encodeFetchResponse(structured)))
+          }
+          const request = await decodeProduceRequest(body)
           this.produceRequests++
           const answer = (req: ProduceRequest = request) => this.#append(id, req)
           const hook = this.produceHooks.get(id)
@@ -150,13 +163,11 @@ export class FakeCluster implements KafkaCluster {
   }
 }
 
-export function rawMessage(record: FakeRecord): RawMessage {
+export function rawMessage(record: FakeRecord): WireRecord {
   return {
     offset: String(record.offset),
-    timestamp: '0',
     key: Buffer.from(`k${record.offset}`),
     value: Buffer.from(`v${record.offset}`),
-    headers: {},
     ...(record.isControlRecord ? { isControlRecord: true } : {}),
   }
 }
