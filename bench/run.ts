@@ -7,19 +7,17 @@
  * last offset committed), the latency at half the measured rate, and peak RSS per mode. Prints
  * ratios measured side by side and writes bench/results/latest.json.
  */
+import { spawn } from 'node:child_process'
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { resolve } from 'node:path'
-import { pathToFileURL } from 'node:url'
+import { fileURLToPath, pathToFileURL } from 'node:url'
 import { parseArgs } from 'node:util'
-import { Redis } from 'ioredis'
 import { Kafka, logLevel } from 'kafkajs'
-import { silentLogger } from '../src/index.js'
-import { Supervisor } from '../supervisor/index.js'
 import { measureLatency } from './latency.js'
-import { committedSum, createBenchTopic, loadArgs, round, rssSampler } from './measure.js'
-import { runRawKafkajs } from './modes/raw-kafkajs.js'
-import { runTopicProcessor } from './modes/topic-processor.js'
-import { type WorkloadName, workload } from './workloads.js'
+import { createBenchTopic, loadArgs, round } from './measure.js'
+import type { ModeResult, ModeSpec } from './mode.js'
+import { rerunUnder } from './node-binary.js'
+import type { WorkloadName } from './workloads.js'
 
 const { values: args } = parseArgs({
   options: {
@@ -29,8 +27,11 @@ const { values: args } = parseArgs({
     only: { type: 'string' },
     'latency-seconds': { type: 'string', default: '20' },
     'soak-seconds': { type: 'string', default: '0' },
+    node: { type: 'string' },
   },
 })
+// --node 24 (or a path to a node binary): the whole run under that Node (installed on first use)
+if (args.node) rerunUnder(args.node, fileURLToPath(import.meta.url))
 // The scripts live outside the compiled tree: load them from the project root (npm runs us there).
 const scripts = (name: string) => pathToFileURL(resolve('scripts/lib', name)).href
 const { brokerSettings, startBroker, toolOutput } = (await import(
@@ -44,17 +45,6 @@ const BATCH = Number(args['batch-size'])
 const partitions = Array.from({ length: PARTITIONS }, (_, i) => i)
 const runId = Date.now().toString(36)
 const say = (line: string) => process.stdout.write(`${line}\n`)
-
-interface ModeResult {
-  mode: string
-  workload: WorkloadName
-  messages: number
-  seconds: number
-  perSecond: number
-  peakRssMiB: number
-  /** CPU seconds used meanwhile by this process (all threads) and by the local broker's JVM. */
-  cpuSeconds: { node: number; broker: number | null }
-}
 
 /** CPU seconds (user + system) of a process, from /proc (Linux); null where unavailable. */
 function processCpuSeconds(pid: number): number | null {
@@ -82,43 +72,30 @@ function kafkaTool(name: string, toolArgs: string[]): string {
   return result.stdout
 }
 
-async function timed(
-  mode: string,
-  work: WorkloadName,
-  kafka: Kafka,
-  group: string,
-  input: string,
-  run: (done: () => Promise<boolean>) => Promise<void>,
-) {
-  const rss = rssSampler()
+/** Runs one mode in a process of its own (bench/mode.ts) and adds the broker's CPU meanwhile. */
+async function runModeProcess(spec: ModeSpec): Promise<ModeResult> {
   const pid = brokerPid()
   const brokerCpu0 = pid ? processCpuSeconds(pid) : null
-  const cpu0 = process.cpuUsage()
-  const started = performance.now()
-  let finishedAt = 0
-  await run(async () => {
-    if (finishedAt) return true
-    if ((await committedSum(kafka, group, input)) >= N) finishedAt = performance.now()
-    return finishedAt > 0
+  const child = spawn(process.execPath, [fileURLToPath(new URL('./mode.js', import.meta.url)), JSON.stringify(spec)], {
+    stdio: ['ignore', 'pipe', 'inherit'],
   })
-  const seconds = (finishedAt - started) / 1000
-  const cpu = process.cpuUsage(cpu0)
+  let out = ''
+  child.stdout.on('data', (d) => (out += d))
+  const code = await new Promise<number | null>((r) => child.once('exit', r))
+  if (code !== 0) throw new Error(`benchmark mode ${spec.mode}:${spec.workload} exited with ${code}`)
   const brokerCpu1 = pid ? processCpuSeconds(pid) : null
+  const measured = JSON.parse(out.trim().split('\n').at(-1) ?? '{}') as ModeResult
   const result: ModeResult = {
-    mode,
-    workload: work,
-    messages: N,
-    seconds: round(seconds),
-    perSecond: Math.round(N / seconds),
-    peakRssMiB: rss.stop(),
+    ...measured,
+    mode: spec.mode.startsWith('supervisor-') ? `supervisor-${spec.mode.split('-')[1]}w` : spec.mode,
     cpuSeconds: {
-      node: round((cpu.user + cpu.system) / 1e6),
+      node: measured.cpuSeconds.node,
       broker: brokerCpu0 !== null && brokerCpu1 !== null ? round(brokerCpu1 - brokerCpu0) : null,
     },
   }
   say(
-    `  ${mode.padEnd(28)} ${work.padEnd(13)} ${String(result.perSecond).padStart(8)} msg/s  ${String(result.seconds).padStart(7)} s  ` +
-      `peak RSS ${result.peakRssMiB} MiB  CPU s: node ${result.cpuSeconds.node}, broker ${result.cpuSeconds.broker ?? 'n/a'}`,
+    `  ${result.mode.padEnd(28)} ${result.workload.padEnd(13)} ${String(result.perSecond).padStart(8)} msg/s  ${String(result.seconds).padStart(7)} s  ` +
+      `${String(result.cpuMicrosPerMessage).padStart(6)} µs CPU/msg  peak RSS ${result.peakRssMiB} MiB  (broker CPU ${result.cpuSeconds.broker ?? 'n/a'} s)`,
   )
   return result
 }
@@ -129,14 +106,13 @@ async function main() {
   process.env.KAFKA_BROKERS = bootstrap
   process.env.REDIS_URL = redisUrl
   const kafka = new Kafka({ brokers: bootstrap.split(','), clientId: 'bench', logLevel: logLevel.NOTHING })
-  const redis = new Redis(redisUrl)
   const input = `bench-in-${runId}`
   await createTopic(kafka, input)
   const only = args.only?.split(',')
   const want = (mode: string) => !only || only.some((o) => mode.startsWith(o))
 
   say(
-    `kasper-ts benchmark: ${N} messages of 100 bytes, ${PARTITIONS} partitions, batchSize ${BATCH}, ${brokerSettings().bootstrap}`,
+    `kasper-ts benchmark on Node ${process.version}: ${N} messages of 100 bytes, ${PARTITIONS} partitions, batchSize ${BATCH}, ${brokerSettings().bootstrap}`,
   )
   const producerOut = kafkaTool('kafka-producer-perf-test', loadArgs(input, N, bootstrap))
   const producerPerSecond = Number(/([\d.]+) records\/sec/.exec(producerOut.trim().split('\n').at(-1) ?? '')?.[1])
@@ -165,46 +141,20 @@ async function main() {
     const output = `bench-out-${runId}-${mode}-${work}`
     await createTopic(kafka, output)
     const name = `bench-${runId}-${mode}-${work}`
-    if (mode === 'raw-kafkajs') {
-      const w = workload(work, redis, `bench/${name}`)
-      results.push(
-        await timed(mode, work, kafka, name, input, (done) =>
-          runRawKafkajs({ kafka, groupId: name, input, output, work: w, done }),
-        ),
-      )
-    } else if (mode === 'topic-processor') {
-      const w = workload(work, redis, `bench/${name}`)
-      const group = `kasper-topic-processor-${name}`
-      results.push(
-        await timed(mode, work, kafka, group, input, (done) =>
-          runTopicProcessor({ kafka, name, input, output, partitions, batchSize: BATCH, work: w, done }),
-        ),
-      )
-    } else {
-      const workers = Number(mode.split('-')[1])
-      Object.assign(process.env, {
-        BENCH_WORKLOAD: work,
-        BENCH_NAME: name,
-        BENCH_INPUT: input,
-        BENCH_OUTPUT: output,
-        BENCH_PARTITIONS: String(PARTITIONS),
-        BENCH_BATCH_SIZE: String(BATCH),
-      })
-      const supervisor = new Supervisor({
-        jobPath: resolve('dist/bench/jobs/bench-job.js'),
-        workers,
-        metricsPort: null,
-        logger: silentLogger,
-      })
-      const group = `kasper-topic-processor-${name}`
-      results.push(
-        await timed(`supervisor-${workers}w`, work, kafka, group, input, async (done) => {
-          await supervisor.start()
-          while (!(await done())) await new Promise((r) => setTimeout(r, 200))
-          await supervisor.stop()
-        }),
-      )
-    }
+    results.push(
+      await runModeProcess({
+        mode,
+        workload: work,
+        bootstrap,
+        redisUrl,
+        input,
+        output,
+        name,
+        messages: N,
+        partitions: PARTITIONS,
+        batchSize: BATCH,
+      }),
+    )
   }
 
   say('modes (end to end: start to last offset committed):')
@@ -212,6 +162,8 @@ async function main() {
     await runMode('raw-kafkajs', work)
     await runMode('topic-processor', work)
   }
+  await runMode('supervisor-1', 'pass-through')
+  await runMode('supervisor-2', 'pass-through')
   await runMode('topic-processor', 'cpu')
   await runMode('supervisor-1', 'cpu')
   await runMode('supervisor-2', 'cpu')
@@ -300,7 +252,6 @@ async function main() {
   if (!only && soakSeconds === 0)
     writeFileSync(`bench/results/${report.date.slice(0, 10)}-${runId}.json`, `${JSON.stringify(report, null, 2)}\n`)
   say(`written to ${latest}`)
-  redis.disconnect()
   const admin = kafka.admin()
   await admin.connect()
   const ours = (await admin.listTopics()).filter((t) => t.includes(runId))

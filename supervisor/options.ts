@@ -31,6 +31,11 @@ export const supervisorSchema = z
     stallTimeoutMs: positiveInt('stallTimeoutMs').default(600_000),
     /** Per-worker heap limit (MB): a worker that exceeds it is stopped and handled by onFailure. */
     workerMaxOldGenerationMb: positiveInt('workerMaxOldGenerationMb').optional(),
+    /**
+     * Per-worker young generation (MB; V8's semi-spaces are a third each). Node 24's V8 sizes it
+     * for throughput at the cost of memory; 48 measured the same throughput with less RSS.
+     */
+    workerMaxYoungGenerationMb: positiveInt('workerMaxYoungGenerationMb').default(48),
     logger: z
       .custom<Logger>(
         (v) => typeof v === 'object' && v !== null && typeof (v as Logger).child === 'function',

@@ -63,13 +63,16 @@ export class Slice extends EventEmitter<SliceEvents> {
     readonly index: number,
     readonly partitions: readonly number[],
     data: Omit<WorkerData, 'slice' | 'partitions'>,
-    maxOldGenerationMb?: number,
+    limits: { maxOldGenerationMb?: number; maxYoungGenerationMb?: number } = {},
   ) {
     super()
     const workerData: WorkerData = { ...data, slice: index, partitions: [...partitions] }
     this.#worker = new Worker(workerEntry(), {
       workerData,
-      ...(maxOldGenerationMb ? { resourceLimits: { maxOldGenerationSizeMb: maxOldGenerationMb } } : {}),
+      resourceLimits: {
+        ...(limits.maxOldGenerationMb ? { maxOldGenerationSizeMb: limits.maxOldGenerationMb } : {}),
+        ...(limits.maxYoungGenerationMb ? { maxYoungGenerationSizeMb: limits.maxYoungGenerationMb } : {}),
+      },
     })
     this.#worker.on('message', (message: unknown) => this.#onMessage(message))
     this.#worker.on('error', (error) => {

@@ -199,7 +199,10 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
       state.index,
       state.partitions,
       { jobPath, metricsIntervalMs: this.options.metricsIntervalMs },
-      this.options.workerMaxOldGenerationMb,
+      {
+        maxOldGenerationMb: this.options.workerMaxOldGenerationMb,
+        maxYoungGenerationMb: this.options.workerMaxYoungGenerationMb,
+      },
     )
     state.current = slice
     state.started = false

@@ -74,6 +74,8 @@ export class CorruptRecordBatchError extends Error {
 }
 
 const TWO_32 = 2 ** 32
+/** Shared by every message without headers (most of them): one object fewer per message. */
+const NO_HEADERS: Record<string, Buffer> = Object.freeze({}) as Record<string, Buffer>
 const BATCH_HEADER = 61
 const TRANSACTIONAL = 0x10
 const CONTROL = 0x20
@@ -202,8 +204,9 @@ function decodeRecords(c: Cursor, end: number, count: number, ctx: PartitionCont
       continue
     }
     const value = c.bytes()
-    const headers: Record<string, Buffer | Buffer[]> = {}
-    for (let h = c.varint(); h > 0; h--) {
+    const headerCount = c.varint()
+    const headers: Record<string, Buffer | Buffer[]> = headerCount === 0 ? NO_HEADERS : {}
+    for (let h = headerCount; h > 0; h--) {
       const nameLength = c.varint()
       const name = c.buf.toString('utf8', c.o, c.o + nameLength)
       c.o += nameLength
@@ -349,7 +352,13 @@ export async function decodeFetchResponse(
         out,
       }
       if ((buf[start + 16] as number) < 2) await decodeLegacyPartition(buf, sizeAt, end, ctx)
-      else await decodeBatches(buf, start, end, ctx)
+      else {
+        // Keys and values are views of this copy of the partition's data: it is freed once this
+        // partition's messages are processed, while views of the whole response would keep every
+        // partition's data alive until the last of them was processed.
+        const own = Buffer.from(buf.subarray(start, end))
+        await decodeBatches(own, 0, own.length, ctx)
+      }
     }
     responses.push({ topicName: topic, partitions })
   }

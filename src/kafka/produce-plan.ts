@@ -136,7 +136,8 @@ export function planRounds(
       run = { topic: message.topic, partition, messages: [], bytes: RECORD_BATCH_OVERHEAD }
       queue.push(run)
     }
-    run.messages.push(message.partition === partition ? message : { ...message, partition })
+    // the run carries the partition; the message is not copied
+    run.messages.push(message)
     run.bytes += size
   }
   const rounds: ProduceRun[][] = []

@@ -121,6 +121,12 @@ export function buildCli(latch: SignalLatch = {}): Command {
         .argParser(integer('--worker-max-old-generation-mb', 16)),
     )
     .addOption(
+      new Option('--worker-max-young-generation-mb <mb>', 'young generation per worker thread')
+        .env('KASPER_WORKER_MAX_YOUNG_GENERATION_MB')
+        .argParser(integer('--worker-max-young-generation-mb', 3))
+        .default(48),
+    )
+    .addOption(
       new Option('--log-level <level>', 'supervisor log level')
         .env('KASPER_LOG_LEVEL')
         .choices(['debug', 'info', 'warn', 'error', 'silent'])
@@ -260,6 +266,7 @@ async function run(jobPath: string, opts: Record<string, unknown>, latch: Signal
       shutdownTimeoutMs: opts.shutdownTimeoutMs as number,
       stallTimeoutMs: opts.stallTimeoutMs as number,
       ...(opts.workerMaxOldGenerationMb ? { workerMaxOldGenerationMb: opts.workerMaxOldGenerationMb as number } : {}),
+      workerMaxYoungGenerationMb: opts.workerMaxYoungGenerationMb as number,
       logger,
     })
   } catch (error) {

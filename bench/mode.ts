@@ -1,0 +1,109 @@
+/**
+ * One benchmark mode in a process of its own (bench/run.ts starts one per mode), so that its peak
+ * RSS and CPU are its own and not what earlier modes left in a shared process:
+ *   node dist/bench/mode.js '<ModeSpec as JSON>'
+ * Runs the mode from the start of the input until the group's committed offsets sum to
+ * `messages`, then prints one line of JSON (a ModeResult) on stdout.
+ */
+import { resolve } from 'node:path'
+import { Redis } from 'ioredis'
+import { Kafka, logLevel } from 'kafkajs'
+import { silentLogger } from '../src/index.js'
+import { Supervisor } from '../supervisor/index.js'
+import { committedSum, round, rssSampler } from './measure.js'
+import { runRawKafkajs } from './modes/raw-kafkajs.js'
+import { runTopicProcessor } from './modes/topic-processor.js'
+import { type WorkloadName, workload } from './workloads.js'
+
+export interface ModeSpec {
+  /** raw-kafkajs | topic-processor | supervisor-<workers> */
+  mode: string
+  workload: WorkloadName
+  bootstrap: string
+  redisUrl: string
+  input: string
+  output: string
+  name: string
+  messages: number
+  partitions: number
+  batchSize: number
+}
+
+export interface ModeResult {
+  mode: string
+  workload: WorkloadName
+  messages: number
+  seconds: number
+  perSecond: number
+  /** CPU time of the mode's process (all its threads) per message, in microseconds. */
+  cpuMicrosPerMessage: number
+  peakRssMiB: number
+  /** CPU seconds used meanwhile by the mode's process and by the local broker's JVM. */
+  cpuSeconds: { node: number; broker: number | null }
+  node: string
+}
+
+async function main(spec: ModeSpec): Promise<Omit<ModeResult, 'cpuSeconds'> & { cpuSeconds: { node: number } }> {
+  const kafka = new Kafka({ brokers: spec.bootstrap.split(','), clientId: 'bench', logLevel: logLevel.NOTHING })
+  const redis = new Redis(spec.redisUrl)
+  const partitions = Array.from({ length: spec.partitions }, (_, i) => i)
+  const work = workload(spec.workload, redis, `bench/${spec.name}`)
+  const group = spec.mode === 'raw-kafkajs' ? spec.name : `kasper-topic-processor-${spec.name}`
+  const rss = rssSampler()
+  const cpu0 = process.cpuUsage()
+  const started = performance.now()
+  let finishedAt = 0
+  const done = async () => {
+    if (finishedAt) return true
+    if ((await committedSum(kafka, group, spec.input)) >= spec.messages) finishedAt = performance.now()
+    return finishedAt > 0
+  }
+  const { input, output, name, batchSize } = spec
+  if (spec.mode === 'raw-kafkajs') {
+    await runRawKafkajs({ kafka, groupId: name, input, output, work, done })
+  } else if (spec.mode === 'topic-processor') {
+    await runTopicProcessor({ kafka, name, input, output, partitions, batchSize, work, done })
+  } else {
+    Object.assign(process.env, {
+      KAFKA_BROKERS: spec.bootstrap,
+      REDIS_URL: spec.redisUrl,
+      BENCH_WORKLOAD: spec.workload,
+      BENCH_NAME: name,
+      BENCH_INPUT: input,
+      BENCH_OUTPUT: output,
+      BENCH_PARTITIONS: String(spec.partitions),
+      BENCH_BATCH_SIZE: String(batchSize),
+    })
+    const supervisor = new Supervisor({
+      jobPath: resolve('dist/bench/jobs/bench-job.js'),
+      workers: Number(spec.mode.split('-')[1]),
+      metricsPort: null,
+      logger: silentLogger,
+      ...(process.env.BENCH_WORKER_YOUNG_MB
+        ? { workerMaxYoungGenerationMb: Number(process.env.BENCH_WORKER_YOUNG_MB) }
+        : {}),
+    })
+    await supervisor.start()
+    while (!(await done())) await new Promise((r) => setTimeout(r, 200))
+    await supervisor.stop()
+  }
+  const seconds = (finishedAt - started) / 1000
+  const cpu = process.cpuUsage(cpu0)
+  const cpuSeconds = (cpu.user + cpu.system) / 1e6
+  redis.disconnect()
+  return {
+    mode: spec.mode,
+    workload: spec.workload,
+    messages: spec.messages,
+    seconds: round(seconds),
+    perSecond: Math.round(spec.messages / seconds),
+    cpuMicrosPerMessage: round((cpuSeconds * 1e6) / spec.messages),
+    peakRssMiB: rss.stop(),
+    cpuSeconds: { node: round(cpuSeconds) },
+    node: process.version,
+  }
+}
+
+const result = await main(JSON.parse(process.argv[2] ?? '{}') as ModeSpec)
+process.stdout.write(`${JSON.stringify(result)}\n`)
+process.exit(0)
