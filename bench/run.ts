@@ -7,15 +7,16 @@
  * last offset committed), the latency at half the measured rate, and peak RSS per mode. Prints
  * ratios measured side by side and writes bench/results/latest.json.
  */
-import { spawn } from 'node:child_process'
+import { spawn, spawnSync } from 'node:child_process'
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs'
-import { resolve } from 'node:path'
+import { dirname, resolve } from 'node:path'
 import { fileURLToPath, pathToFileURL } from 'node:url'
 import { parseArgs } from 'node:util'
 import { Kafka, logLevel } from 'kafkajs'
 import { measureLatency } from './latency.js'
-import { createBenchTopic, loadArgs, round } from './measure.js'
+import { committedSum, createBenchTopic, loadArgs, round } from './measure.js'
 import type { ModeResult, ModeSpec } from './mode.js'
+import { runKafkaStreams } from './modes/kafka-streams.js'
 import { rerunUnder } from './node-binary.js'
 import type { WorkloadName } from './workloads.js'
 
@@ -93,11 +94,47 @@ async function runModeProcess(spec: ModeSpec): Promise<ModeResult> {
       broker: brokerCpu0 !== null && brokerCpu1 !== null ? round(brokerCpu1 - brokerCpu0) : null,
     },
   }
+  printMode(result)
+  return result
+}
+
+/** Kafka Streams' pass-through in its own JVM, reported like the other modes. */
+async function kafkaStreamsMode(kafka: Kafka, bootstrap: string, appId: string, input: string, output: string) {
+  const pid = brokerPid()
+  const brokerCpu0 = pid ? processCpuSeconds(pid) : null
+  const run = await runKafkaStreams({
+    cacheRoot: dirname(dirname(brokerSettings().libsDir)),
+    bootstrap,
+    appId,
+    input,
+    output,
+    done: async () => (await committedSum(kafka, appId, input)) >= N,
+    log: say,
+  })
+  const brokerCpu1 = pid ? processCpuSeconds(pid) : null
+  const result: ModeResult = {
+    mode: 'kafka-streams',
+    workload: 'pass-through',
+    messages: N,
+    seconds: round(run.seconds),
+    perSecond: Math.round(N / run.seconds),
+    cpuMicrosPerMessage: round((run.cpuSeconds * 1e6) / N),
+    peakRssMiB: run.peakRssMiB,
+    cpuSeconds: {
+      node: round(run.cpuSeconds),
+      broker: brokerCpu0 !== null && brokerCpu1 !== null ? round(brokerCpu1 - brokerCpu0) : null,
+    },
+    node: `java ${/version "([^"]+)"/.exec(spawnSync('java', ['-version'], { encoding: 'utf8' }).stderr)?.[1] ?? '?'}`,
+  }
+  printMode(result)
+  return result
+}
+
+function printMode(result: ModeResult) {
   say(
     `  ${result.mode.padEnd(28)} ${result.workload.padEnd(13)} ${String(result.perSecond).padStart(8)} msg/s  ${String(result.seconds).padStart(7)} s  ` +
       `${String(result.cpuMicrosPerMessage).padStart(6)} µs CPU/msg  peak RSS ${result.peakRssMiB} MiB  (broker CPU ${result.cpuSeconds.broker ?? 'n/a'} s)`,
   )
-  return result
 }
 
 async function main() {
@@ -141,6 +178,10 @@ async function main() {
     const output = `bench-out-${runId}-${mode}-${work}`
     await createTopic(kafka, output)
     const name = `bench-${runId}-${mode}-${work}`
+    if (mode === 'kafka-streams') {
+      results.push(await kafkaStreamsMode(kafka, bootstrap, name, input, output))
+      return
+    }
     results.push(
       await runModeProcess({
         mode,
@@ -158,6 +199,7 @@ async function main() {
   }
 
   say('modes (end to end: start to last offset committed):')
+  await runMode('kafka-streams', 'pass-through')
   for (const work of ['pass-through', 'redis'] as const) {
     await runMode('raw-kafkajs', work)
     await runMode('topic-processor', work)
@@ -176,6 +218,14 @@ async function main() {
       find('raw-kafkajs', 'pass-through'),
     ),
     topicProcessorOverRawRedis: ratio(find('topic-processor', 'redis'), find('raw-kafkajs', 'redis')),
+    topicProcessorOverKafkaStreamsPassThrough: ratio(
+      find('topic-processor', 'pass-through'),
+      find('kafka-streams', 'pass-through'),
+    ),
+    twoWorkersOverKafkaStreamsPassThrough: ratio(
+      find('supervisor-2w', 'pass-through'),
+      find('kafka-streams', 'pass-through'),
+    ),
     twoWorkersOverOneCpu: ratio(find('supervisor-2w', 'cpu'), find('supervisor-1w', 'cpu')),
     topicProcessorPassThroughOverKafkaConsumerTool: round(
       (find('topic-processor', 'pass-through')?.perSecond ?? 0) / consumerPerSecond,
