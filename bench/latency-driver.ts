@@ -35,13 +35,17 @@ while (Date.now() - started < seconds * 1000) {
   const due = Math.floor(((Date.now() - started) / 1000) * rate) + perTick
   const stamp = String(Date.now())
   const batch = Math.max(0, due - sent)
-  if (batch > 0) {
+  // at most 5,000 per request: kafkajs puts a partition's messages in one record batch, and a
+  // catch-up after a slow send must stay under the broker's 1 MB limit
+  for (let left = batch; left > 0; ) {
+    const n = Math.min(left, 5000)
     await producer.send({
       topic: input,
       acks: -1,
-      messages: Array.from({ length: batch }, (_, i) => ({ key: String(sent + i), value: `${stamp}${pad}` })),
+      messages: Array.from({ length: n }, (_, i) => ({ key: String(sent + i), value: `${stamp}${pad}` })),
     })
-    sent += batch
+    sent += n
+    left -= n
   }
   await new Promise((r) => setTimeout(r, tickMs))
 }

@@ -27,6 +27,8 @@ const { values: args } = parseArgs({
     'batch-size': { type: 'string', default: '10000' },
     only: { type: 'string' },
     'latency-seconds': { type: 'string', default: '20' },
+    // offered rate of the latency run; default half the TopicProcessor's measured maximum
+    'latency-rate': { type: 'string' },
     'soak-seconds': { type: 'string', default: '0' },
     node: { type: 'string' },
   },
@@ -240,7 +242,7 @@ async function main() {
   const latency: Awaited<ReturnType<typeof measureLatency>>[] = []
   const tpMax = find('topic-processor', 'pass-through')?.perSecond
   if (want('latency') && tpMax) {
-    const rate = Math.round(tpMax / 2)
+    const rate = args['latency-rate'] ? Number(args['latency-rate']) : Math.round(tpMax / 2)
     // the throughput configuration, and one whose batches fill well within batchWaitMs
     for (const batchSize of [BATCH, 1000]) {
       const seconds = Number(args['latency-seconds'])

@@ -20,6 +20,10 @@ const USERS = Number(process.env.DEMO_USERS ?? 5_000)
 const FOLLOWS = Number(process.env.DEMO_FOLLOWS ?? 60_000)
 const TWEETS = Number(process.env.DEMO_TWEETS ?? 40_000)
 const say = (line) => process.stdout.write(`${line}\n`)
+// The job's Redis keys: one prefix per broker port, so two checkouts on one Redis never touch each
+// other's keys; the demo clears that prefix first and removes what it wrote at the end.
+const KEY_PREFIX = process.env.DEMO_KEY_PREFIX ?? `twitter-reach/${process.env.KAFKA_PORT ?? 9092}/followers`
+process.env.TWITTER_REACH_KEY_PREFIX = KEY_PREFIX
 
 let startedBroker = false
 
@@ -65,15 +69,18 @@ async function resetTopics(kafka) {
   }
 }
 
+/** Deletes the demo's keys (those under KEY_PREFIX) and returns how many there were. */
 async function clearState() {
   const redis = await createRedisClient(process.env.REDIS_URL)
   let cursor = '0'
+  let deleted = 0
   do {
-    const [next, keys] = await redis.scan(cursor, 'MATCH', 'twitter-reach/followers/*', 'COUNT', 1000)
-    if (keys.length) await redis.del(...keys)
+    const [next, keys] = await redis.scan(cursor, 'MATCH', `${KEY_PREFIX}/*`, 'COUNT', 1000)
+    if (keys.length) deleted += await redis.del(...keys)
     cursor = next
   } while (cursor !== '0')
   redis.disconnect()
+  return deleted
 }
 
 async function produceSample(kafka, sample) {
@@ -190,6 +197,7 @@ async function main() {
     `metrics: served at ${metricsUrl}/metrics while the job ran (kasper run serves them on 127.0.0.1:9464 by default); see docs/metrics.md`,
   )
   say(`supervisor: ${result.reason}, exit code ${result.exitCode}`)
+  say(`removed the demo's ${await clearState()} Redis keys under ${KEY_PREFIX}/`)
   if (startedBroker)
     say(
       'the local broker keeps running for you to explore (npm run -s kafka:tool -- kafka-topics --list); npm run kafka:down stops it',

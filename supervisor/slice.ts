@@ -29,6 +29,8 @@ export interface SliceFailure {
   kind: FailureKind
   error: SerializedError
   exitCode: number
+  /** The worker already logged the error with its stack. */
+  logged?: boolean
 }
 
 export interface SliceEvents {
@@ -55,6 +57,7 @@ export class Slice extends EventEmitter<SliceEvents> {
   #graceTimer: NodeJS.Timeout | undefined
   #stalled: SerializedError | undefined
   #reported: SerializedError | undefined
+  #reportedLogged = false
   #threadError: Error | undefined
   #ended = false
   readonly exited: Promise<number>
@@ -115,6 +118,7 @@ export class Slice extends EventEmitter<SliceEvents> {
     else if (m.type === 'metrics') this.emit('metrics', m.metrics, m.progress)
     else if (m.type === 'failed') {
       this.#reported = m.error
+      this.#reportedLogged = m.logged === true
       // the failure is what counts, not the exit: a thread kept alive by a handle its job left open
       // (a timer, a client not registered with onClose, a process() still running) is ended
       this.#graceTimer ??= setTimeout(() => void this.#worker.terminate(), FAILED_EXIT_GRACE_MS)
@@ -132,7 +136,7 @@ export class Slice extends EventEmitter<SliceEvents> {
     } else if (threadError?.code === 'ERR_WORKER_OUT_OF_MEMORY') {
       this.emit('failed', { kind: 'out_of_memory', error: toSerialized(threadError), exitCode: code })
     } else if (this.#reported) {
-      this.emit('failed', { kind: 'error', error: this.#reported, exitCode: code })
+      this.emit('failed', { kind: 'error', error: this.#reported, exitCode: code, logged: this.#reportedLogged })
     } else if (threadError) {
       this.emit('failed', { kind: 'error', error: toSerialized(threadError), exitCode: code })
     } else if (!this.#stopRequested) {

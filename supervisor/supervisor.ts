@@ -238,9 +238,12 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
           partitions: state.partitions,
           kind: failure.kind,
           exitCode: failure.exitCode,
-          err: failure.error,
+          // one stack per failure: when the worker logged it, this line names the error without it
+          ...(failure.logged
+            ? { code: failure.error.code, retriable: failure.error.retriable }
+            : { err: failure.error }),
         },
-        `slice failed: ${failure.error.message}`,
+        `slice ${state.index} failed: ${failure.error.code ? `${failure.error.code}: ` : ''}${failure.error.message}`,
       )
       this.emit('slice-failed', {
         slice: state.index,

@@ -29,7 +29,8 @@ export type WorkerMetrics = MetricObjectWithValues<MetricValue<string>>[]
 export type FromWorker =
   | { type: 'started'; slice: number; partitions: number[] }
   | { type: 'metrics'; slice: number; metrics: WorkerMetrics; progress?: SliceProgress }
-  | { type: 'failed'; slice: number; error: SerializedError }
+  /** `logged`: the worker's processor already logged this error with its stack. */
+  | { type: 'failed'; slice: number; error: SerializedError; logged?: boolean }
   | { type: 'stopped'; slice: number }
 
 export function isFromWorker(value: unknown): value is FromWorker {

@@ -12,6 +12,7 @@ import { jsonLogger } from '../src/logging/json-logger.js'
 import { PrometheusMetrics } from '../src/metrics/prometheus.js'
 import { TopicProcessor } from '../src/processor/topic-processor.js'
 import { createRedisClient } from '../src/stores/redis-store.js'
+import { setDefaultStoreMetrics } from '../src/stores/store-metrics.js'
 import { type JobContext, loadJob } from './job.js'
 import type { FromWorker, ToWorker, WorkerData } from './protocol.js'
 
@@ -48,6 +49,8 @@ export async function runSlice(data: WorkerData, port: MessagePort): Promise<num
           {},
           logger,
         ).then((client) => {
+          // stores built on this client report to the slice's metrics even without `metrics: ctx.metrics`
+          if (metrics) setDefaultStoreMetrics(client, metrics)
           closers.push(() => void client.disconnect())
           return client
         })
@@ -70,7 +73,13 @@ export async function runSlice(data: WorkerData, port: MessagePort): Promise<num
       () => send({ type: 'started', slice, partitions }),
       () => {}, // a failed start is reported by runLoop()
     )
-    await run
+    try {
+      await run
+    } catch (error) {
+      // TopicProcessor logged it, with its stack; the supervisor's line need not repeat the stack
+      send({ type: 'failed', slice, error: serializeError(error), logged: true })
+      return 1
+    }
     return 0
   } catch (error) {
     send({ type: 'failed', slice, error: serializeError(error) })

@@ -1,6 +1,7 @@
 /**
  * The twitter-reach job as Kasper's README configured it: `kasper run dist/examples/twitter-reach/job.js --workers 3`.
- * KAFKA_BROKERS and REDIS_URL override the local defaults.
+ * KAFKA_BROKERS and REDIS_URL override the local defaults; TWITTER_REACH_KEY_PREFIX the Redis key
+ * prefix of its state (default `twitter-reach/followers`; the demo uses one per Kafka port).
  */
 import { jsonCodec, RedisStore } from '../../src/index.js'
 import { defineJob, range } from '../../workers/job.js'
@@ -19,7 +20,7 @@ export default defineJob({
   async createProcessor(ctx) {
     const followers = new RedisStore<Followers>({
       redis: await ctx.redis(),
-      prefix: 'twitter-reach/followers',
+      prefix: process.env.TWITTER_REACH_KEY_PREFIX ?? 'twitter-reach/followers',
       codec: jsonCodec<Followers>(),
       metrics: ctx.metrics,
     })

@@ -3,7 +3,7 @@ import { StoreError } from '../errors.js'
 import { type Logger, silentLogger } from '../logging/logger.js'
 import { bufferCodec, type Codec } from './codecs.js'
 import { parseRedisStoreOptions, type RedisStoreOptions } from './options.js'
-import { StoreMetrics } from './store-metrics.js'
+import { defaultStoreMetrics, StoreMetrics } from './store-metrics.js'
 import { type KeyValueStore, type MultiStore, type PutOptions, type TenantKey, TenantMap } from './types.js'
 
 type Client = Redis | Cluster
@@ -127,7 +127,7 @@ export class RedisStore<V = Buffer> implements KeyValueStore<V> {
     this.prefix = parsed.prefix
     this.#keyPrefix = parsed.hashTag ? `{${parsed.prefix}}/` : `${parsed.prefix}/`
     this.#io = new RedisIO(parsed.redis, (options.codec ?? bufferCodec) as Codec<V>, parsed.timeoutMs, parsed.ttlMs)
-    this.#metrics = new StoreMetrics(`redis:${parsed.prefix}`, parsed.metrics)
+    this.#metrics = new StoreMetrics(`redis:${parsed.prefix}`, parsed.metrics ?? defaultStoreMetrics(parsed.redis))
   }
 
   /** The Redis key for a store key. */
@@ -193,7 +193,10 @@ export class RedisMultiStore<V = Buffer> implements MultiStore<V> {
     const parsed = parseRedisStoreOptions(options)
     this.#options = options
     this.#io = new RedisIO(parsed.redis, (options.codec ?? bufferCodec) as Codec<V>, parsed.timeoutMs, parsed.ttlMs)
-    this.#metrics = new StoreMetrics(`redis-multi:${parsed.prefix}`, parsed.metrics)
+    this.#metrics = new StoreMetrics(
+      `redis-multi:${parsed.prefix}`,
+      parsed.metrics ?? defaultStoreMetrics(parsed.redis),
+    )
   }
 
   tenant(name: string): RedisStore<V> {

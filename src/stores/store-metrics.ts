@@ -1,5 +1,21 @@
 import { DURATION_BUCKETS, type MetricsProvider, NoopMetrics } from '../metrics/provider.js'
 
+const byClient = new WeakMap<object, MetricsProvider>()
+
+/**
+ * Stores built on `client` without a `metrics` option of their own report to `provider`. The
+ * supervisor's job context does this for the client `ctx.redis()` returns, so a job's stores show
+ * up in its metrics whether or not the job passes `metrics: ctx.metrics`.
+ */
+export function setDefaultStoreMetrics(client: object, provider: MetricsProvider): void {
+  byClient.set(client, provider)
+}
+
+/** The provider set for `client` by setDefaultStoreMetrics, if any. */
+export function defaultStoreMetrics(client: object): MetricsProvider | undefined {
+  return byClient.get(client)
+}
+
 /** Records one store call: count, keys touched, latency; failures by operation. */
 export class StoreMetrics {
   readonly #ops

@@ -199,7 +199,7 @@ export async function runFaultScenario(
       committedAheadOfOutput,
       commitsAtEnd: caughtUp,
       commitSamples: samples.length,
-      sliceFailures: (log.match(/"slice failed/g) ?? []).length,
+      sliceFailures: (log.match(/"slice \d+ failed/g) ?? []).length,
       seconds: Math.round((Date.now() - started) / 1000),
     }
   } finally {

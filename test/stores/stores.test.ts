@@ -11,7 +11,9 @@ import {
   RedisStore,
   StoreError,
   stringCodec,
+  TenantMap,
 } from '../../src/index.js'
+import { setDefaultStoreMetrics } from '../../src/stores/store-metrics.js'
 import { redisUrl, uniqueName } from '../helpers/kafka.js'
 import { useRedis } from '../helpers/redis.js'
 import { keyValueStoreConformance, multiStoreConformance } from './conformance.js'
@@ -80,6 +82,32 @@ describe('RedisStore specifics on the real Redis', () => {
     expect(text).toContain(`kasper_store_operations_total{store="redis:${prefix}",operation="putAll"} 1`)
     expect(text).toContain(`kasper_store_keys_per_call_sum{store="redis:${prefix}",operation="getAll"} 3`)
     expect(text).toContain('kasper_store_operation_duration_seconds_bucket')
+  })
+
+  it('stores on a client given default metrics (the job context’s ctx.redis()) record there without a metrics option', async () => {
+    const redis = await createRedisClient(redisUrl())
+    try {
+      const slice = new PrometheusMetrics()
+      setDefaultStoreMetrics(redis, slice)
+      const prefix = uniqueName('d')
+      await new RedisStore({ redis, prefix, codec: stringCodec }).putAll([['a', '1']])
+      await new RedisMultiStore({ redis, prefix: `${prefix}-multi`, codec: stringCodec }).push(
+        new TenantMap<string>().set('t1', 'a', '1'),
+      )
+      const own = new PrometheusMetrics()
+      await new RedisStore({ redis, prefix: `${prefix}-own`, codec: stringCodec, metrics: own }).get('a')
+      const text = await slice.metrics()
+      expect(text).toContain(`kasper_store_operations_total{store="redis:${prefix}",operation="putAll"} 1`)
+      expect(text).toContain(`store="redis-multi:${prefix}-multi"`)
+      // an explicit metrics option wins
+      expect(text).not.toContain(`${prefix}-own`)
+      expect(await own.metrics()).toContain(
+        `kasper_store_operations_total{store="redis:${prefix}-own",operation="get"} 1`,
+      )
+      await redis.del(`${prefix}/a`, `t1/${prefix}-multi/a`)
+    } finally {
+      redis.disconnect()
+    }
   })
 
   it('bad options are a ConfigError naming the field', () => {

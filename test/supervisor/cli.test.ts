@@ -242,9 +242,20 @@ export default defineJob({
     const names = jobNames()
     await createTopics(kafka, [names.input, names.output], 2)
     await produce(kafka, names.input, [{ value: 'x', partition: 0 }])
-    const env = { ...echoJobEnv({ ...names, partitions: 2, mode: 'throw-always' }), KASPER_METRICS_PORT: '0' }
+    const env = {
+      ...echoJobEnv({ ...names, partitions: 2, mode: 'throw-always' }),
+      KASPER_METRICS_PORT: '0',
+      KASPER_TEST_LOG_LEVEL: 'info',
+    }
     const run = kasper(['run', ECHO_JOB, '--workers', '2', '--on-failure', 'halt'], env)
     expect(await run.exit).toBe(1)
-    expect(run.output()).toMatch(/slice failed: process\(\) failed for partition 0/)
+    expect(run.output()).toMatch(/slice \d+ failed: (KASPER_\w+: )?process\(\) failed for partition 0/)
+    // one stack per failure: the worker's line carries it, the supervisor's line names the error only
+    const withStack = run
+      .output()
+      .split('\n')
+      .filter((line) => line.includes('"stack"'))
+    expect(withStack).toHaveLength(1)
+    expect(withStack[0]).toContain('TopicProcessor stopped on error')
   })
 })
