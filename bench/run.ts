@@ -75,10 +75,19 @@ function kafkaTool(name: string, toolArgs: string[]): string {
   return result.stdout
 }
 
-/** Runs one mode in a process of its own (bench/mode.ts) and adds the broker's CPU meanwhile. */
-async function runModeProcess(spec: ModeSpec): Promise<ModeResult> {
+/** Runs `measure` and sets its result's broker CPU to what the local broker's JVM used meanwhile; prints the row. */
+async function withBrokerCpu(measure: () => Promise<ModeResult>): Promise<ModeResult> {
   const pid = brokerPid()
-  const brokerCpu0 = pid ? processCpuSeconds(pid) : null
+  const before = pid ? processCpuSeconds(pid) : null
+  const result = await measure()
+  const after = pid ? processCpuSeconds(pid) : null
+  result.cpuSeconds.broker = before !== null && after !== null ? round(after - before) : null
+  printMode(result)
+  return result
+}
+
+/** Runs one mode in a process of its own (bench/mode.ts). */
+async function runModeProcess(spec: ModeSpec): Promise<ModeResult> {
   const child = spawn(process.execPath, [fileURLToPath(new URL('./mode.js', import.meta.url)), JSON.stringify(spec)], {
     stdio: ['ignore', 'pipe', 'inherit'],
   })
@@ -86,24 +95,22 @@ async function runModeProcess(spec: ModeSpec): Promise<ModeResult> {
   child.stdout.on('data', (d) => (out += d))
   const code = await new Promise<number | null>((r) => child.once('exit', r))
   if (code !== 0) throw new Error(`benchmark mode ${spec.mode}:${spec.workload} exited with ${code}`)
-  const brokerCpu1 = pid ? processCpuSeconds(pid) : null
   const measured = JSON.parse(out.trim().split('\n').at(-1) ?? '{}') as ModeResult
-  const result: ModeResult = {
+  return {
     ...measured,
     mode: spec.mode.startsWith('supervisor-') ? `supervisor-${spec.mode.split('-')[1]}w` : spec.mode,
-    cpuSeconds: {
-      node: measured.cpuSeconds.node,
-      broker: brokerCpu0 !== null && brokerCpu1 !== null ? round(brokerCpu1 - brokerCpu0) : null,
-    },
+    cpuSeconds: { node: measured.cpuSeconds.node, broker: null },
   }
-  printMode(result)
-  return result
 }
 
 /** Kafka Streams' pass-through in its own JVM, reported like the other modes. */
-async function kafkaStreamsMode(kafka: Kafka, bootstrap: string, appId: string, input: string, output: string) {
-  const pid = brokerPid()
-  const brokerCpu0 = pid ? processCpuSeconds(pid) : null
+async function kafkaStreamsMode(
+  kafka: Kafka,
+  bootstrap: string,
+  appId: string,
+  input: string,
+  output: string,
+): Promise<ModeResult> {
   const run = await runKafkaStreams({
     cacheRoot: dirname(dirname(brokerSettings().libsDir)),
     bootstrap,
@@ -113,8 +120,7 @@ async function kafkaStreamsMode(kafka: Kafka, bootstrap: string, appId: string, 
     done: async () => (await committedSum(kafka, appId, input)) >= N,
     log: say,
   })
-  const brokerCpu1 = pid ? processCpuSeconds(pid) : null
-  const result: ModeResult = {
+  return {
     mode: 'kafka-streams',
     workload: 'pass-through',
     messages: N,
@@ -122,14 +128,9 @@ async function kafkaStreamsMode(kafka: Kafka, bootstrap: string, appId: string, 
     perSecond: Math.round(N / run.seconds),
     cpuMicrosPerMessage: round((run.cpuSeconds * 1e6) / N),
     peakRssMiB: run.peakRssMiB,
-    cpuSeconds: {
-      node: round(run.cpuSeconds),
-      broker: brokerCpu0 !== null && brokerCpu1 !== null ? round(brokerCpu1 - brokerCpu0) : null,
-    },
+    cpuSeconds: { node: round(run.cpuSeconds), broker: null },
     node: `java ${/version "([^"]+)"/.exec(spawnSync('java', ['-version'], { encoding: 'utf8' }).stderr)?.[1] ?? '?'}`,
   }
-  printMode(result)
-  return result
 }
 
 function printMode(result: ModeResult) {
@@ -181,22 +182,24 @@ async function main() {
     await createTopic(kafka, output)
     const name = `bench-${runId}-${mode}-${work}`
     if (mode === 'kafka-streams') {
-      results.push(await kafkaStreamsMode(kafka, bootstrap, name, input, output))
+      results.push(await withBrokerCpu(() => kafkaStreamsMode(kafka, bootstrap, name, input, output)))
       return
     }
     results.push(
-      await runModeProcess({
-        mode,
-        workload: work,
-        bootstrap,
-        redisUrl,
-        input,
-        output,
-        name,
-        messages: N,
-        partitions: PARTITIONS,
-        batchSize: BATCH,
-      }),
+      await withBrokerCpu(() =>
+        runModeProcess({
+          mode,
+          workload: work,
+          bootstrap,
+          redisUrl,
+          input,
+          output,
+          name,
+          messages: N,
+          partitions: PARTITIONS,
+          batchSize: BATCH,
+        }),
+      ),
     )
   }
 

@@ -56,8 +56,8 @@ export class Slice extends EventEmitter<SliceEvents> {
   #stopRequested = false
   #graceTimer: NodeJS.Timeout | undefined
   #stalled: SerializedError | undefined
-  #reported: SerializedError | undefined
-  #reportedLogged = false
+  /** The worker's 'failed' message, if it sent one. */
+  #reported: { error: SerializedError; logged?: boolean } | undefined
   #threadError: Error | undefined
   #ended = false
   readonly exited: Promise<number>
@@ -117,8 +117,7 @@ export class Slice extends EventEmitter<SliceEvents> {
     if (m.type === 'started') this.emit('started')
     else if (m.type === 'metrics') this.emit('metrics', m.metrics, m.progress)
     else if (m.type === 'failed') {
-      this.#reported = m.error
-      this.#reportedLogged = m.logged === true
+      this.#reported = m
       // the failure is what counts, not the exit: a thread kept alive by a handle its job left open
       // (a timer, a client not registered with onClose, a process() still running) is ended
       this.#graceTimer ??= setTimeout(() => void this.#worker.terminate(), FAILED_EXIT_GRACE_MS)
@@ -136,7 +135,12 @@ export class Slice extends EventEmitter<SliceEvents> {
     } else if (threadError?.code === 'ERR_WORKER_OUT_OF_MEMORY') {
       this.emit('failed', { kind: 'out_of_memory', error: toSerialized(threadError), exitCode: code })
     } else if (this.#reported) {
-      this.emit('failed', { kind: 'error', error: this.#reported, exitCode: code, logged: this.#reportedLogged })
+      this.emit('failed', {
+        kind: 'error',
+        error: this.#reported.error,
+        exitCode: code,
+        logged: this.#reported.logged === true,
+      })
     } else if (threadError) {
       this.emit('failed', { kind: 'error', error: toSerialized(threadError), exitCode: code })
     } else if (!this.#stopRequested) {

@@ -78,6 +78,19 @@ export function createCluster(kafka: Kafka): KafkaCluster {
   })
 }
 
+/**
+ * Sends a protocol request (built by us or by kafkajs) over a broker's connection, as kafkajs's
+ * Broker does for its own: a connection the broker closed is dropped, so the next request reopens it.
+ */
+export async function sendRequest(broker: KafkaBroker, protocolRequest: unknown): Promise<unknown> {
+  try {
+    return await broker.connectionPool.send(protocolRequest)
+  } catch (error) {
+    if ((error as { name?: string } | null)?.name === 'KafkaJSConnectionClosedError') await broker.disconnect()
+    throw error
+  }
+}
+
 /** Groups topic-partitions by the node id of their leader in the cluster's metadata; those with no known leader apart. */
 export function groupByLeader<T extends { topic: string; partition: number }>(
   cluster: KafkaCluster,

@@ -3,7 +3,7 @@
  * fetch-response.ts, sent over a kafkajs broker's connection.
  */
 import { createRequire } from 'node:module'
-import type { KafkaBroker } from './cluster.js'
+import { type KafkaBroker, READ_COMMITTED, sendRequest } from './cluster.js'
 import { type DecodedFetchResponse, decodeFetchResponse } from './fetch-response.js'
 import { tpKey } from './topic-partitions.js'
 
@@ -18,12 +18,20 @@ const { parse } = require('kafkajs/src/protocol/requests/fetch/v11/response') as
   parse: (data: DecodedFetchResponse) => Promise<DecodedFetchResponse>
 }
 
+/** One partition to fetch, from `fetchOffset`. */
+export interface FetchPartition {
+  topic: string
+  partition: number
+  fetchOffset: string
+  maxBytes: number
+}
+
 export interface FetchRequest {
   isolationLevel: number
   maxWaitTime: number
   minBytes: number
   maxBytes: number
-  topics: { topic: string; partitions: { partition: number; fetchOffset: string; maxBytes: number }[] }[]
+  partitions: readonly FetchPartition[]
 }
 
 /** Fisher-Yates, in place: which partitions come first in a request decides who gets maxBytes first (KIP-74). */
@@ -37,28 +45,18 @@ function shuffle<T>(items: T[]): T[] {
 
 /** Sends one Fetch to `broker`; resolves with its partitions decoded, rejects with the first partition error. */
 export async function sendFetch(broker: KafkaBroker, request: FetchRequest): Promise<DecodedFetchResponse> {
-  const fetchOffsets = new Map<string, string>()
-  const flat: { topic: string; partition: number; fetchOffset: string; maxBytes: number }[] = []
-  for (const { topic, partitions } of request.topics) {
-    for (const p of partitions) {
-      fetchOffsets.set(tpKey(topic, p.partition), p.fetchOffset)
-      flat.push({ topic, ...p })
-    }
-  }
-  const topics: FetchRequest['topics'] = []
-  for (const { topic, ...partition } of shuffle(flat)) {
+  const { partitions, ...settings } = request
+  const fetchOffsets = new Map(partitions.map((p) => [tpKey(p.topic, p.partition), p.fetchOffset]))
+  // kafkajs's request takes partitions grouped by topic; consecutive ones of a topic share an entry
+  const topics: { topic: string; partitions: Omit<FetchPartition, 'topic'>[] }[] = []
+  for (const { topic, ...partition } of shuffle([...partitions])) {
     const last = topics[topics.length - 1]
     if (last?.topic === topic) last.partitions.push(partition)
     else topics.push({ topic, partitions: [partition] })
   }
-  const readCommitted = request.isolationLevel === 1
-  try {
-    return (await broker.connectionPool.send({
-      request: fetchV11({ replicaId: -1, ...request, topics }),
-      response: { decode: (data: Buffer) => decodeFetchResponse(data, fetchOffsets, readCommitted), parse },
-    })) as DecodedFetchResponse
-  } catch (error) {
-    if ((error as { name?: string } | null)?.name === 'KafkaJSConnectionClosedError') await broker.disconnect()
-    throw error
-  }
+  const readCommitted = request.isolationLevel === READ_COMMITTED
+  return (await sendRequest(broker, {
+    request: fetchV11({ replicaId: -1, ...settings, topics }),
+    response: { decode: (data: Buffer) => decodeFetchResponse(data, fetchOffsets, readCommitted), parse },
+  })) as DecodedFetchResponse
 }

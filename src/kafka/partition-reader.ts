@@ -4,7 +4,7 @@ import { forgetClosedBroker, groupByLeader, type KafkaCluster, READ_COMMITTED } 
 import { sendFetch } from './fetch-request.js'
 import type { FetchedPartition } from './fetch-response.js'
 import type { TopicPartitionOffset } from './offsets.js'
-import { groupByTopic, tpKey } from './topic-partitions.js'
+import { tpKey } from './topic-partitions.js'
 import { isTransient, STALE_METADATA } from './transient-errors.js'
 
 export interface ReaderOptions {
@@ -167,11 +167,8 @@ export class PartitionReader {
   /** Fetches from one leader; never rejects, and never moves a position (fetch() does, with the outcome). */
   async #fetchFromLeader(nodeId: string, positions: readonly Position[]): Promise<LeaderOutcome> {
     const maxBytes = this.options.maxBytesPerPartition
-    const fetchOffsets = new Map(positions.map((p) => [tpKey(p.topic, p.partition), p.offset]))
-    const topics = groupByTopic(positions).map(([topic, list]) => ({
-      topic,
-      partitions: list.map(({ partition, offset }) => ({ partition, fetchOffset: offset, maxBytes })),
-    }))
+    // each position with the offset this request asks for
+    const byKey = new Map(positions.map((p) => [tpKey(p.topic, p.partition), { position: p, fetchOffset: p.offset }]))
     try {
       const broker = await this.cluster.findBroker({ nodeId })
       const response = await sendFetch(broker, {
@@ -179,22 +176,25 @@ export class PartitionReader {
         maxWaitTime: this.options.maxWaitMs,
         minBytes: 1,
         maxBytes: this.options.maxBytes,
-        topics,
+        partitions: [...byKey.values()].map(({ position: { topic, partition }, fetchOffset }) => ({
+          topic,
+          partition,
+          fetchOffset,
+          maxBytes,
+        })),
       })
       const fetched: { position: Position; fetchOffset: string; data: FetchedPartition }[] = []
       for (const { topicName, partitions } of response.responses) {
         for (const data of partitions) {
-          const key = tpKey(topicName, data.partition)
-          const position = positions.find((p) => p.topic === topicName && p.partition === data.partition)
-          const fetchOffset = fetchOffsets.get(key)
-          if (position && fetchOffset !== undefined) fetched.push({ position, fetchOffset, data })
+          const asked = byKey.get(tpKey(topicName, data.partition))
+          if (asked) fetched.push({ ...asked, data })
         }
       }
       return { ok: true, fetched }
     } catch (error) {
       const e = error as { name?: string; topic?: string; partition?: number }
       if (e.name === 'KafkaJSOffsetOutOfRange' && e.topic !== undefined && e.partition !== undefined) {
-        const offset = fetchOffsets.get(tpKey(e.topic, e.partition)) ?? '-1'
+        const offset = byKey.get(tpKey(e.topic, e.partition))?.fetchOffset ?? '-1'
         return { ok: false, positions: [...positions], error: new FetchOffsetOutOfRange(e.topic, e.partition, offset) }
       }
       return { ok: false, positions: [...positions], error }

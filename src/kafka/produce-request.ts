@@ -4,7 +4,7 @@
  * decoder for the version we send).
  */
 import { createRequire } from 'node:module'
-import type { KafkaBroker } from './cluster.js'
+import { type KafkaBroker, sendRequest } from './cluster.js'
 import { encodeProduceRequest, type ProduceTopicData } from './record-batch.js'
 
 const require = createRequire(import.meta.url)
@@ -33,21 +33,15 @@ export async function sendProduce(
   topics: readonly ProduceTopicData[],
 ): Promise<ProduceResponse> {
   const body = encodeProduceRequest(acks, timeoutMs, topics)
-  try {
-    return (await broker.connectionPool.send({
-      request: {
-        apiKey: PRODUCE_API_KEY,
-        apiVersion: PRODUCE_VERSION,
-        apiName: 'Produce',
-        expectResponse: () => acks !== 0,
-        // kafkajs's request framing copies `encoder.buffer` after the header
-        encode: async () => ({ buf: body, buffer: body }),
-      },
-      response,
-    })) as ProduceResponse
-  } catch (error) {
-    // as kafkajs's Broker does for its own requests: a closed connection is reopened next time
-    if ((error as { name?: string } | null)?.name === 'KafkaJSConnectionClosedError') await broker.disconnect()
-    throw error
-  }
+  return (await sendRequest(broker, {
+    request: {
+      apiKey: PRODUCE_API_KEY,
+      apiVersion: PRODUCE_VERSION,
+      apiName: 'Produce',
+      expectResponse: () => acks !== 0,
+      // kafkajs's request framing copies `encoder.buffer` after the header
+      encode: async () => ({ buf: body, buffer: body }),
+    },
+    response,
+  })) as ProduceResponse
 }

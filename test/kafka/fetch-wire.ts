@@ -2,17 +2,8 @@
  * Test-side Fetch wire format: reads a Fetch v11 request (as kafkajs encodes it) and writes a
  * Fetch v11 response, so the fake cluster answers through the real decoder (src/kafka/fetch-response.ts).
  */
-import { createRequire } from 'node:module'
 import { crc32c, encodeRecordBatch } from '../../src/kafka/record-batch.js'
-
-const require = createRequire(import.meta.url)
-type KafkajsDecoder = {
-  readInt8(): number
-  readInt32(): number
-  readInt64(): { toString(): string }
-  readString(): string | null
-}
-const Decoder = require('kafkajs/src/protocol/decoder') as new (buffer: Buffer) => KafkajsDecoder
+import { Decoder } from './produce-request-decoder.js'
 
 export interface FetchRequest {
   isolationLevel: number

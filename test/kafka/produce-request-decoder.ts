@@ -6,14 +6,17 @@ import { createRequire } from 'node:module'
 import { crc32c } from '../../src/kafka/record-batch.js'
 
 const require = createRequire(import.meta.url)
-type KafkajsDecoder = {
+/** kafkajs's protocol decoder: the test helpers' reader of wire bytes. */
+export type KafkajsDecoder = {
+  readInt8(): number
   readInt16(): number
   readInt32(): number
+  readInt64(): { toString(): string }
   readString(): string | null
   offset: number
   buffer: Buffer
 }
-const Decoder = require('kafkajs/src/protocol/decoder') as new (buffer: Buffer) => KafkajsDecoder
+export const Decoder = require('kafkajs/src/protocol/decoder') as new (buffer: Buffer) => KafkajsDecoder
 const decodeBatch = require('kafkajs/src/protocol/recordBatch/v0/decoder') as (decoder: KafkajsDecoder) => Promise<{
   firstOffset: string
   firstTimestamp: string
