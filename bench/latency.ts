@@ -7,6 +7,7 @@ import { spawn } from 'node:child_process'
 import { fileURLToPath } from 'node:url'
 import type { Kafka } from 'kafkajs'
 import { type IncomingMessage, type Sender, TopicProcessor } from '../src/index.js'
+import { createBenchTopic } from './measure.js'
 
 export interface LatencyOptions {
   kafka: Kafka
@@ -23,13 +24,7 @@ export async function measureLatency(options: LatencyOptions) {
   const { kafka, runId, partitions, rate, seconds, batchSize, batchWaitMs } = options
   const input = `bench-lat-in-${runId}`
   const output = `bench-lat-out-${runId}`
-  const admin = kafka.admin()
-  await admin.connect()
-  await admin.createTopics({
-    waitForLeaders: true,
-    topics: [input, output].map((topic) => ({ topic, numPartitions: partitions.length, replicationFactor: 1 })),
-  })
-  await admin.disconnect()
+  for (const topic of [input, output]) await createBenchTopic(kafka, topic, partitions.length)
 
   const processor = new TopicProcessor(
     {

@@ -1,4 +1,5 @@
 import type { Kafka } from 'kafkajs'
+import { createTopicsWithLeaders } from '../src/kafka/create-topics.js'
 
 /** Sum of a group's committed offsets on a topic (messages processed, offsets starting at 0). */
 export async function committedSum(kafka: Kafka, groupId: string, topic: string): Promise<number> {
@@ -46,10 +47,7 @@ export async function createBenchTopic(kafka: Kafka, topic: string, partitions: 
   const admin = kafka.admin()
   await admin.connect()
   try {
-    await admin.createTopics({
-      waitForLeaders: true,
-      topics: [{ topic, numPartitions: partitions, replicationFactor: 1 }],
-    })
+    await createTopicsWithLeaders(admin, [{ topic, numPartitions: partitions, replicationFactor: 1 }])
   } finally {
     await admin.disconnect()
   }
