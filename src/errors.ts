@@ -28,6 +28,7 @@ export const ErrorCodes = {
   OUTPUT_PARTITION_NOT_FOUND: 'KASPER_OUTPUT_PARTITION_NOT_FOUND',
   MESSAGE_TOO_LARGE: 'KASPER_MESSAGE_TOO_LARGE',
   SEND_AFTER_BATCH: 'KASPER_SEND_AFTER_BATCH',
+  JOB_ACTIVE: 'KASPER_JOB_ACTIVE',
 } as const
 
 export type ErrorCode = (typeof ErrorCodes)[keyof typeof ErrorCodes]

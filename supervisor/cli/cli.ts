@@ -4,7 +4,6 @@
  * can fix), 3 stopped past the shutdown deadline (threads terminated).
  */
 import { readFileSync } from 'node:fs'
-import { resolve } from 'node:path'
 import { Command, InvalidArgumentError, Option } from 'commander'
 import { KasperError } from '../../src/errors.js'
 import { createMissingTopics } from '../../src/kafka/create-topics.js'
@@ -12,9 +11,11 @@ import { describeOffsets } from '../../src/kafka/describe.js'
 import { jsonLogger } from '../../src/logging/json-logger.js'
 import type { LogLevel } from '../../src/logging/logger.js'
 import { consumerGroupId } from '../../src/processor/options.js'
-import { loadJob } from '../../workers/job.js'
 import { parsePartitionList } from '../slicing.js'
 import { ExitCodes, Supervisor } from '../supervisor.js'
+import { jobFor } from './job-for.js'
+import { type ResetCommandOptions, resetCommand } from './offsets-reset.js'
+import { formatTable } from './table.js'
 
 const integer = (name: string, min: number) => (value: string) => {
   const n = Number(value)
@@ -151,6 +152,30 @@ export function buildCli(latch: SignalLatch = {}): Command {
       process.exitCode = await describe(job, opts)
     })
   program
+    .command('offsets')
+    .description("manage a job's committed input offsets")
+    .command('reset')
+    .description(
+      "move the job's committed offsets (refused while an instance of the job is committing; stop the job first)",
+    )
+    .argument('<job>', 'path of the job module')
+    .requiredOption('--to <where>', 'earliest, latest, an ISO-8601 time with a zone, or an offset')
+    .addOption(
+      new Option('-p, --partitions <list>', "only these partitions (default: the job's)")
+        .env('KASPER_PARTITIONS')
+        .argParser(partitions),
+    )
+    .option('--dry-run', 'print what would be committed, commit nothing')
+    .addOption(
+      new Option('--watch-ms <ms>', 'how long the committed offsets must stay still before the reset commits')
+        .argParser(integer('--watch-ms', 0))
+        .default(5000),
+    )
+    .option('--json', 'print JSON instead of a table')
+    .action(async (job: string, opts: ResetCommandOptions) => {
+      process.exitCode = await resetCommand(job, opts)
+    })
+  program
     .command('topics')
     .description("manage a job's topics")
     .command('create')
@@ -171,16 +196,6 @@ export function buildCli(latch: SignalLatch = {}): Command {
       process.exitCode = await createTopics(job, opts)
     })
   return program
-}
-
-/** Loads a job module for a command, or says why not (the caller exits 2). */
-async function jobFor(jobPath: string): Promise<Awaited<ReturnType<typeof loadJob>> | undefined> {
-  try {
-    return await loadJob(resolve(jobPath))
-  } catch (error) {
-    process.stderr.write(`kasper: ${error instanceof Error ? error.message : String(error)}\n`)
-    return undefined
-  }
 }
 
 async function createTopics(jobPath: string, opts: { partitionCount?: number; replicationFactor: number }) {
@@ -231,15 +246,9 @@ async function describe(jobPath: string, opts: { partitions?: number[]; json?: b
       r.lag,
       r.lastCommitter ?? '-',
     ])
-    const widths = header.map((h, i) => Math.max(h.length, ...table.map((row) => row[i]?.length ?? 0)))
-    const line = (cells: string[]) =>
-      cells
-        .map((c, i) => c.padEnd(widths[i] ?? 0))
-        .join('  ')
-        .trimEnd()
     const total = rows.reduce((sum, r) => sum + BigInt(r.lag), 0n)
     process.stdout.write(
-      `job ${job.topicProcessorName}, group ${groupId}, total lag ${total}\n${[header, ...table].map(line).join('\n')}\n`,
+      `job ${job.topicProcessorName}, group ${groupId}, total lag ${total}\n${formatTable(header, table)}\n`,
     )
     return ExitCodes.CLEAN
   } catch (error) {

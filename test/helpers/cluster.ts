@@ -5,6 +5,7 @@
  * own tools. Audits read with Kafka's own Java console consumer: a client that shares no code with
  * kasper-ts.
  */
+
 import { writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -18,6 +19,7 @@ import {
   stopCluster,
   stopNode,
 } from '../../scripts/lib/cluster.mjs'
+import { createTopicsWithLeaders } from '../../src/kafka/create-topics.js'
 
 export class TestCluster {
   readonly kafka: Kafka
@@ -52,10 +54,10 @@ export class TestCluster {
 
   async createTopics(topics: readonly string[], numPartitions: number): Promise<void> {
     const admin = await this.admin()
-    await admin.createTopics({
-      waitForLeaders: true,
-      topics: topics.map((topic) => ({ topic, numPartitions, replicationFactor: 3 })),
-    })
+    await createTopicsWithLeaders(
+      admin,
+      topics.map((topic) => ({ topic, numPartitions, replicationFactor: 3 })),
+    )
   }
 
   /** The node leading a topic-partition now. */

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto'
 import { Kafka, type KafkaMessage, logLevel, type Message } from 'kafkajs'
 import { inject } from 'vitest'
+import { createTopicsWithLeaders } from '../../src/kafka/create-topics.js'
 
 export const brokers = (): string[] => inject('kafkaBrokers')
 export const redisUrl = (): string => inject('redisUrl')
@@ -15,10 +16,10 @@ export async function createTopics(kafka: Kafka, topics: readonly string[], numP
   const admin = kafka.admin()
   await admin.connect()
   try {
-    await admin.createTopics({
-      waitForLeaders: true,
-      topics: topics.map((topic) => ({ topic, numPartitions, replicationFactor: 1 })),
-    })
+    await createTopicsWithLeaders(
+      admin,
+      topics.map((topic) => ({ topic, numPartitions, replicationFactor: 1 })),
+    )
   } finally {
     await admin.disconnect()
   }
