@@ -137,3 +137,79 @@ export default defineJob({
     expect(out.map((m) => m.value).sort()).toEqual(Array.from({ length: 10 }, (_, i) => `v${i}`).sort())
   }, 60_000)
 })
+
+describe('signals under the documented launch forms', () => {
+  /**
+   * Starts `command` in the project in a process group of its own, waits for the slice to start,
+   * delivers `signal` (to npm alone, or to the whole group as a terminal's Ctrl-C does) and
+   * resolves with kasper's output once kasper itself has exited (its end of the pipe closed).
+   */
+  async function launchAndStop(command: string[], signal: 'SIGTERM' | 'SIGINT', toGroup: boolean): Promise<string> {
+    const topic = uniqueName('signals-in')
+    await createTopics(createKafka(), [topic], 1)
+    writeFileSync(
+      join(project, 'signal-job.js'),
+      `import { defineJob, range } from 'kasper-ts/supervisor'
+export default defineJob({
+  topicProcessorName: ${JSON.stringify(topic)},
+  kafka: { brokers: ${JSON.stringify(brokers())} },
+  inputTopics: [${JSON.stringify(topic)}],
+  inputPartitions: range(0, 1),
+  createProcessor: () => ({ process() {} }),
+})
+`,
+    )
+    const [file, ...args] = command as [string, ...string[]]
+    const child = spawn(file, [...args, 'run', 'signal-job.js', '--metrics-port', '0'], {
+      cwd: project,
+      detached: true,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    })
+    let output = ''
+    child.stderr?.on('data', (d) => (output += d))
+    const closed = new Promise<void>((r) => child.stdout?.once('close', () => r()))
+    await new Promise<void>((resolveStarted, reject) => {
+      const timer = setTimeout(() => reject(new Error(`no "slice started" within 30 s:\n${output}`)), 30_000)
+      child.stdout?.on('data', (d) => {
+        output += d
+        if (output.includes('slice started')) {
+          clearTimeout(timer)
+          resolveStarted()
+        }
+      })
+    })
+    try {
+      if (toGroup) process.kill(-(child.pid as number), signal)
+      else child.kill(signal)
+      const stillRunning = new Promise<never>((_, reject) =>
+        setTimeout(() => reject(new Error(`kasper still running 20 s after ${signal}:\n${output}`)), 20_000).unref(),
+      )
+      await Promise.race([closed, stillRunning])
+      return output
+    } finally {
+      // Whatever happened, nothing of this launch outlives the test (an orphaned kasper stays in the group).
+      try {
+        process.kill(-(child.pid as number), 'SIGKILL')
+      } catch {
+        // the group is gone: everything stopped by itself
+      }
+    }
+  }
+
+  for (const form of [
+    ['npx', 'kasper'],
+    ['npm', 'exec', '--', 'kasper'],
+  ]) {
+    it(`${form.join(' ')}: a SIGTERM to npm alone stops kasper gracefully (npm does not pass it on)`, async () => {
+      const output = await launchAndStop(form, 'SIGTERM', false)
+      expect(output).toMatch(/"signal":"SIGTERM","msg":"signal received: stopping gracefully"/)
+      expect(output).toMatch(/"exitCode":0,"terminated":\[\],"msg":"supervisor stopped"/)
+    }, 60_000)
+
+    it(`${form.join(' ')}: Ctrl-C (SIGINT to the process group) stops kasper gracefully`, async () => {
+      const output = await launchAndStop(form, 'SIGINT', true)
+      expect(output).toMatch(/"signal":"SIGINT","msg":"signal received: stopping gracefully"/)
+      expect(output).toMatch(/"exitCode":0,"terminated":\[\],"msg":"supervisor stopped"/)
+    }, 60_000)
+  }
+})
