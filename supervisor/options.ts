@@ -12,6 +12,21 @@ export const supervisorSchema = z
     workers: positiveInt('workers').default(1),
     /** Overrides the job's inputPartitions (this daemon's share when several hosts run the job). */
     partitions: z.array(z.number().int().nonnegative()).min(1, 'partitions must not be empty').optional(),
+    /**
+     * This daemon is instance `index` of `count` running the job (e.g. the pods of a StatefulSet):
+     * it takes the index-th of `count` disjoint, contiguous, balanced shares of the job's partitions
+     * (or of `partitions`), so `count` daemons given 0..count-1 cover every partition exactly once.
+     */
+    instance: z
+      .object({
+        index: z.number().int('instance.index must be an integer').nonnegative('instance.index must be >= 0'),
+        count: positiveInt('instance.count'),
+      })
+      .strict()
+      .refine((i) => i.index < i.count, {
+        message: 'instance.index must be below instance.count (instances are numbered from 0)',
+      })
+      .optional(),
     onFailure: z.enum(['restart', 'halt']).default('restart'),
     /** Restarts allowed within restartWindowMs before the job halts. */
     maxRestarts: z.number().int().nonnegative('maxRestarts must be >= 0').default(5),

@@ -1,3 +1,5 @@
+import { ConfigError } from '../src/errors.js'
+
 /**
  * Splits a job's partitions into disjoint, contiguous, balanced slices: sizes differ by at most one,
  * every partition is in exactly one slice, order is kept. With more workers than partitions, only
@@ -51,4 +53,46 @@ export function parsePartitionList(text: string): number[] {
   }
   if (new Set(out).size !== out.length) throw new RangeError(`invalid partition list "${text}": a partition repeats`)
   return out
+}
+
+/**
+ * The share of `partitions` that instance `index` of `count` takes: the index-th of `count`
+ * slices as slicePartitions cuts them, so instances 0..count-1 cover every partition exactly once.
+ * More instances than partitions is a configuration error (that instance would have nothing to do).
+ */
+export function instancePartitions(
+  partitions: readonly number[],
+  instance?: { index: number; count: number },
+): number[] {
+  if (!instance) return [...partitions]
+  const { slices } = slicePartitions(partitions, instance.count)
+  const share = slices[instance.index]
+  if (slices.length < instance.count || !share) {
+    throw new ConfigError('Supervisor', [
+      {
+        field: 'instance',
+        message: `${instance.count} instances for ${partitions.length} partitions: ${idle(partitions.length, instance.count)} would have none (run at most ${partitions.length} instances)`,
+      },
+    ])
+  }
+  return share
+}
+
+const idle = (from: number, count: number) =>
+  from === count - 1 ? `instance ${from}` : `instances ${from} to ${count - 1}`
+
+/**
+ * Parses an instance number given as `N` or as a name ending in `-N` (a StatefulSet pod's name,
+ * e.g. `reach-2`, so `--instance $(POD_NAME)` works). Throws a RangeError naming the bad value.
+ */
+export function parseInstanceIndex(text: string): number {
+  const match = /^(?:.*-)?(\d+)$/.exec(text.trim())
+  if (!match) {
+    throw new RangeError(
+      `invalid instance "${text}": give N, or a name ending in -N such as a StatefulSet pod's (reach-2)`,
+    )
+  }
+  const n = Number(match[1])
+  if (!Number.isSafeInteger(n)) throw new RangeError(`invalid instance "${text}": ${match[1]} is too large`)
+  return n
 }

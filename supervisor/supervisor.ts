@@ -17,7 +17,7 @@ import type { SliceProgress } from '../workers/protocol.js'
 import { type HealthState, MetricsServer } from './metrics-server.js'
 import { parseSupervisorOptions, type ResolvedSupervisorOptions, type SupervisorOptions } from './options.js'
 import { type FailureKind, Slice } from './slice.js'
-import { slicePartitions } from './slicing.js'
+import { instancePartitions, slicePartitions } from './slicing.js'
 import { SupervisorMetrics } from './supervisor-metrics.js'
 
 /** The metrics server could not listen: a configuration error naming the setting (and its CLI flag). */
@@ -116,7 +116,13 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
       this.#phase = 'done'
       throw error
     }
-    const partitions = this.options.partitions ?? job.inputPartitions
+    let partitions: number[]
+    try {
+      partitions = instancePartitions(this.options.partitions ?? job.inputPartitions, this.options.instance)
+    } catch (error) {
+      this.#phase = 'done'
+      throw error
+    }
     const { slices, idleWorkers } = slicePartitions(partitions, this.options.workers)
     if (idleWorkers > 0) {
       this.#logger.warn(

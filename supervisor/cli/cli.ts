@@ -11,7 +11,7 @@ import { describeOffsets } from '../../src/kafka/describe.js'
 import { jsonLogger } from '../../src/logging/json-logger.js'
 import type { LogLevel } from '../../src/logging/logger.js'
 import { consumerGroupId } from '../../src/processor/options.js'
-import { parsePartitionList } from '../slicing.js'
+import { parseInstanceIndex, parsePartitionList } from '../slicing.js'
 import { ExitCodes, Supervisor } from '../supervisor.js'
 import { jobFor } from './job-for.js'
 import { type ResetCommandOptions, resetCommand } from './offsets-reset.js'
@@ -22,6 +22,13 @@ const integer = (name: string, min: number) => (value: string) => {
   if (!Number.isInteger(n) || n < min)
     throw new InvalidArgumentError(`${name} must be an integer >= ${min}, got "${value}"`)
   return n
+}
+const instanceIndex = (value: string) => {
+  try {
+    return parseInstanceIndex(value)
+  } catch (error) {
+    throw new InvalidArgumentError((error as Error).message)
+  }
 }
 const partitions = (value: string) => {
   try {
@@ -70,6 +77,19 @@ export function buildCli(latch: SignalLatch = {}): Command {
       new Option('-p, --partitions <list>', "this daemon's partitions, e.g. 0-5,8 (default: the job's)")
         .env('KASPER_PARTITIONS')
         .argParser(partitions),
+    )
+    .addOption(
+      new Option(
+        '--instance <n>',
+        "this daemon's number among --instances (0-based; or a name ending in -N, e.g. a StatefulSet pod's)",
+      )
+        .env('KASPER_INSTANCE')
+        .argParser(instanceIndex),
+    )
+    .addOption(
+      new Option('--instances <m>', "daemons running the job: each takes 1/m of the job's partitions")
+        .env('KASPER_INSTANCES')
+        .argParser(integer('--instances', 1)),
     )
     .addOption(
       new Option('--on-failure <policy>', 'restart the failed slice, or halt the job')
@@ -261,12 +281,19 @@ async function describe(jobPath: string, opts: { partitions?: number[]; json?: b
 
 async function run(jobPath: string, opts: Record<string, unknown>, latch: SignalLatch): Promise<number> {
   const logger = jsonLogger({ level: opts.logLevel as LogLevel })
+  if ((opts.instance === undefined) !== (opts.instances === undefined)) {
+    process.stderr.write('kasper: --instance and --instances go together (e.g. --instance 2 --instances 3)\n')
+    return ExitCodes.USAGE
+  }
   let supervisor: Supervisor
   try {
     supervisor = new Supervisor({
       jobPath,
       workers: opts.workers as number,
       ...(opts.partitions ? { partitions: opts.partitions as number[] } : {}),
+      ...(opts.instances !== undefined
+        ? { instance: { index: opts.instance as number, count: opts.instances as number } }
+        : {}),
       onFailure: opts.onFailure as 'restart' | 'halt',
       maxRestarts: opts.maxRestarts as number,
       restartWindowMs: opts.restartWindowMs as number,

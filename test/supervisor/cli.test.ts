@@ -41,6 +41,13 @@ describe('kasper CLI', () => {
     [['run'], /missing required argument 'job'/],
     [['run', 'no/such/job.js'], /cannot load job module/],
     [['frobnicate'], /unknown command/],
+    [['run', ECHO_JOB, '--instance', '2'], /--instance and --instances go together/],
+    [
+      ['run', ECHO_JOB, '--instance', 'reach', '--instances', '3'],
+      /invalid instance "reach": give N, or a name ending in -N/,
+    ],
+    [['run', ECHO_JOB, '--instance', '3', '--instances', '3'], /instance: instance.index must be below instance.count/],
+    [['run', ECHO_JOB, '--instances', '0', '--instance', '0'], /--instances must be an integer >= 1, got "0"/],
   ])('bad usage %j exits 2 with a message naming the problem', async (args, message) => {
     const run = kasper(args, { KASPER_METRICS_PORT: '0' })
     expect(await run.exit).toBe(2)
@@ -235,6 +242,35 @@ export default defineJob({
     const out = await readTopic(kafka, names.output, 400)
     // a graceful stop commits what it produced: exactly one output per input
     expect(out.map((m) => m.value).sort()).toEqual(messages.map((m) => m.value).sort())
+  })
+
+  it('--instance i --instances n: daemons take disjoint shares of the job that together cover it; too many instances exit 2', async () => {
+    const kafka = createKafka()
+    const names = jobNames()
+    await createTopics(kafka, [names.input, names.output], 4)
+    const messages = Array.from({ length: 40 }, (_, i) => ({ key: `k${i}`, value: `v${i}`, partition: i % 4 }))
+    await produce(kafka, names.input, messages)
+    const env = { ...echoJobEnv({ ...names, partitions: 4 }), KASPER_METRICS_PORT: '0' }
+    // as a StatefulSet passes them: the pod's name on the command line, or both in the environment
+    const first = kasper(['run', ECHO_JOB, '--instance', 'reach-0', '--instances', '2'], env)
+    const second = kasper(['run', ECHO_JOB], { ...env, KASPER_INSTANCE: 'reach-1', KASPER_INSTANCES: '2' })
+    try {
+      const out = await readTopic(kafka, names.output, 40)
+      expect(out.map((m) => m.value).sort()).toEqual(messages.map((m) => m.value).sort())
+    } finally {
+      first.child.kill('SIGTERM')
+      second.child.kill('SIGTERM')
+    }
+    expect(await first.exit).toBe(0)
+    expect(await second.exit).toBe(0)
+    expect(first.output()).toMatch(/"slices":\[\[0,1\]\],.*"msg":"supervisor starting"/)
+    expect(second.output()).toMatch(/"slices":\[\[2,3\]\],.*"msg":"supervisor starting"/)
+
+    const tooMany = kasper(['run', ECHO_JOB, '--instance', '0', '--instances', '5'], env)
+    expect(await tooMany.exit).toBe(2)
+    expect(tooMany.output()).toMatch(
+      /5 instances for 4 partitions: instance 4 would have none \(run at most 4 instances\)/,
+    )
   })
 
   it('--on-failure halt exits 1 when a slice fails', async () => {

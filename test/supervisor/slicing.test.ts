@@ -1,5 +1,11 @@
 import { describe, expect, it } from 'vitest'
-import { parsePartitionList, slicePartitions } from '../../supervisor/slicing.js'
+import { ConfigError } from '../../src/errors.js'
+import {
+  instancePartitions,
+  parseInstanceIndex,
+  parsePartitionList,
+  slicePartitions,
+} from '../../supervisor/slicing.js'
 
 describe('slicePartitions', () => {
   it.each([
@@ -51,5 +57,52 @@ describe('parsePartitionList', () => {
     ['100000', /goes past 99999/],
   ])('rejects %j', (text, message) => {
     expect(() => parsePartitionList(text)).toThrow(message)
+  })
+})
+
+describe('instancePartitions', () => {
+  it('instances 0..count-1 take disjoint shares that cover every partition once', () => {
+    const partitions = Array.from({ length: 12 }, (_, p) => p)
+    const shares = [0, 1, 2, 3, 4].map((index) => instancePartitions(partitions, { index, count: 5 }))
+    expect(shares).toEqual([
+      [0, 1, 2],
+      [3, 4, 5],
+      [6, 7],
+      [8, 9],
+      [10, 11],
+    ])
+    expect(shares.flat()).toEqual(partitions)
+  })
+
+  it('without an instance, the partitions as given', () => {
+    expect(instancePartitions([3, 1])).toEqual([3, 1])
+  })
+
+  it('more instances than partitions: a ConfigError naming the instance, not an empty daemon', () => {
+    const share = () => instancePartitions([0, 1], { index: 2, count: 3 })
+    expect(share).toThrow(ConfigError)
+    expect(share).toThrow(
+      /instance: 3 instances for 2 partitions: instance 2 would have none \(run at most 2 instances\)/,
+    )
+    // instance 0 of 3 has a partition, but the daemon count is still wrong for the job: refused alike
+    expect(() => instancePartitions([0, 1], { index: 0, count: 5 })).toThrow(
+      /5 instances for 2 partitions: instances 2 to 4 would have none/,
+    )
+  })
+})
+
+describe('parseInstanceIndex', () => {
+  it.each([
+    ['0', 0],
+    ['7', 7],
+    ['reach-2', 2],
+    ['twitter-reach-10', 10],
+    [' 3 ', 3],
+  ])('reads %j as %d', (text, index) => {
+    expect(parseInstanceIndex(text)).toBe(index)
+  })
+
+  it.each(['', 'reach', 'reach-', '-1x', '1.5', 'reach-2a'])('rejects %j with what to give', (text) => {
+    expect(() => parseInstanceIndex(text)).toThrow(/give N, or a name ending in -N/)
   })
 })
