@@ -2,6 +2,10 @@ import { randomUUID } from 'node:crypto'
 import { Kafka, type KafkaMessage, logLevel, type Message } from 'kafkajs'
 import { inject } from 'vitest'
 import { createTopicsWithLeaders } from '../../src/kafka/create-topics.js'
+import { patchKafkajs } from '../../src/kafka/kafkajs-patches.js'
+
+// tests that use only these helpers load kafkajs without the library's patch: apply it here too
+patchKafkajs()
 
 export const brokers = (): string[] => inject('kafkaBrokers')
 export const redisUrl = (): string => inject('redisUrl')

@@ -6,6 +6,10 @@
 import type { TestProject } from 'vitest/node'
 import { checkPrerequisites, startBroker, stopBroker } from '../../scripts/lib/broker.mjs'
 import { startRedis, stopRedis } from '../../scripts/lib/redis.mjs'
+import { patchKafkajs } from '../../src/kafka/kafkajs-patches.js'
+
+// the broker checks use kafkajs in this process too: without the patch Node 24 warns (TimeoutNegativeWarning)
+patchKafkajs()
 
 declare module 'vitest' {
   export interface ProvidedContext {
