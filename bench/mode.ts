@@ -82,6 +82,7 @@ async function main(spec: ModeSpec): Promise<Omit<ModeResult, 'cpuSeconds'> & { 
       ...(process.env.BENCH_WORKER_YOUNG_MB
         ? { workerMaxYoungGenerationMb: Number(process.env.BENCH_WORKER_YOUNG_MB) }
         : {}),
+      ...(process.env.BENCH_WORKER_OLD_MB ? { workerMaxOldGenerationMb: Number(process.env.BENCH_WORKER_OLD_MB) } : {}),
     })
     await supervisor.start()
     while (!(await done())) await new Promise((r) => setTimeout(r, 200))
