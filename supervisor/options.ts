@@ -27,6 +27,20 @@ export const supervisorSchema = z
         message: 'instance.index must be below instance.count (instances are numbered from 0)',
       })
       .optional(),
+    /**
+     * 'static': this daemon reads the job's partitions (or `partitions`, or its `instance` share);
+     * 'group': it joins the job's consumer group and reads what Kafka's coordinator assigns it.
+     * Default: the job's `assignment` (itself 'static' by default).
+     */
+    assignment: z.enum(['static', 'group']).optional(),
+    /** Group assignment: static membership (group.instance.id), stable across restarts, e.g. the pod's name. */
+    groupInstanceId: z.string().min(1, 'groupInstanceId must not be empty').max(249).optional(),
+    /** Group assignment: the coordinator ends a member that sends no heartbeat for this long. */
+    sessionTimeoutMs: z
+      .number()
+      .int()
+      .min(6000, 'sessionTimeoutMs must be >= 6000 (the broker minimum)')
+      .default(30_000),
     onFailure: z.enum(['restart', 'halt']).default('restart'),
     /** Restarts allowed within restartWindowMs before the job halts. */
     maxRestarts: z.number().int().nonnegative('maxRestarts must be >= 0').default(5),

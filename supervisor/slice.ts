@@ -3,6 +3,7 @@ import { existsSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
 import { Worker } from 'node:worker_threads'
 import type { SerializedError } from '../src/errors.js'
+import type { Logger } from '../src/logging/logger.js'
 import {
   type FromWorker,
   isFromWorker,
@@ -162,4 +163,33 @@ function toSerialized(error: Error & { code?: string }): SerializedError {
     ...(error.code ? { code: error.code } : {}),
     ...(error.stack ? { stack: error.stack } : {}),
   }
+}
+
+/**
+ * Asks every running slice of `states` to finish its batch, produce, commit and exit; a slice still
+ * running after `deadlineMs` has its thread terminated (its batch will be replayed). Returns those.
+ */
+export async function stopWithin(
+  states: readonly { index: number; current: Slice | undefined; restartTimer: NodeJS.Timeout | undefined }[],
+  deadlineMs: number,
+  logger: Logger,
+): Promise<number[]> {
+  for (const state of states) {
+    clearTimeout(state.restartTimer)
+    state.current?.stop()
+  }
+  const deadline = new Promise<'deadline'>((r) => setTimeout(() => r('deadline'), deadlineMs).unref())
+  const terminated: number[] = []
+  await Promise.all(
+    states
+      .filter((s) => s.current)
+      .map(async (state) => {
+        const slice = state.current as Slice
+        if ((await Promise.race([slice.exited, deadline])) !== 'deadline') return
+        terminated.push(state.index)
+        logger.error({ slice: state.index }, 'slice did not stop before shutdownTimeoutMs: terminating its thread')
+        await slice.terminate()
+      }),
+  )
+  return terminated
 }

@@ -38,6 +38,33 @@ export class SupervisorMetrics {
     help: 'Jobs halted by a failure',
     registers: [this.registry],
   })
+  readonly rebalances = new client.Counter({
+    name: 'kasper_supervisor_rebalances_total',
+    help: "Group assignment: this daemon's assignment ended and it rejoined, by reason (rebalance, fenced, unreachable, revoked)",
+    labelNames: ['reason'],
+    registers: [this.registry],
+  })
+  readonly rebalanceSeconds = new client.Histogram({
+    name: 'kasper_supervisor_rebalance_duration_seconds',
+    help: 'Group assignment: from the end of an assignment to the next one running (batches finished, rejoined, slices launched)',
+    buckets: [0.1, 0.5, 1, 2, 5, 10, 30, 60],
+    registers: [this.registry],
+  })
+  readonly assignedPartitions = new client.Gauge({
+    name: 'kasper_supervisor_assigned_partitions',
+    help: "Partitions this daemon reads: the job's share given to it (static) or assigned by the group (group)",
+    registers: [this.registry],
+  })
+  readonly partitionsMoved = new client.Counter({
+    name: 'kasper_supervisor_partitions_moved_total',
+    help: 'Group assignment: partitions gained or lost by this daemon across rebalances',
+    registers: [this.registry],
+  })
+  readonly generation = new client.Gauge({
+    name: 'kasper_supervisor_group_generation',
+    help: "Group assignment: the generation of the job's consumer group this daemon joined",
+    registers: [this.registry],
+  })
   readonly #perSlice = new Map<number, SliceMetrics>()
 
   constructor() {

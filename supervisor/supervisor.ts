@@ -2,6 +2,7 @@
  * Supervisor: runs a job's partitions as disjoint slices, one worker thread per slice.
  *
  *   start()  load + validate the job ─▶ slicePartitions ─▶ one Slice (worker) per slice ─▶ HTTP
+ *   group    the partitions come from the job's consumer group, per generation (group-mode.ts)
  *   failure  'restart': back off, restart that slice only (others keep running), up to
  *            maxRestarts within restartWindowMs, then halt; 'halt': stop everything, exit 1
  *   stop()   every slice finishes its batch, produces, commits; past shutdownTimeoutMs the
@@ -9,65 +10,40 @@
  */
 import { EventEmitter } from 'node:events'
 import { resolve } from 'node:path'
-import { ConfigError, ErrorCodes, type SerializedError } from '../src/errors.js'
+import { ConfigError, ErrorCodes, type SerializedError, serializeError } from '../src/errors.js'
+import type { GroupGeneration } from '../src/kafka/group-member.js'
 import { jsonLogger } from '../src/logging/json-logger.js'
 import type { Logger } from '../src/logging/logger.js'
+import { consumerGroupId } from '../src/processor/options.js'
 import { loadJob } from '../workers/job.js'
-import type { SliceProgress } from '../workers/protocol.js'
+import { GroupAssignment } from './group-mode.js'
 import { type HealthState, MetricsServer } from './metrics-server.js'
 import { parseSupervisorOptions, type ResolvedSupervisorOptions, type SupervisorOptions } from './options.js'
-import { type FailureKind, Slice } from './slice.js'
+import { Slice, stopWithin } from './slice.js'
 import { instancePartitions, slicePartitions } from './slicing.js'
+import { stallMessage } from './stalls.js'
 import { SupervisorMetrics } from './supervisor-metrics.js'
+import {
+  ExitCodes,
+  listenError,
+  type SliceState,
+  type SupervisorEvents,
+  type SupervisorResult,
+} from './supervisor-types.js'
 
-/** The metrics server could not listen: a configuration error naming the setting (and its CLI flag). */
-function listenError(error: unknown, host: string, port: number): ConfigError {
-  const code = (error as { code?: string }).code
-  const [field, flag, why] =
-    code === 'EADDRINUSE'
-      ? ['metricsPort', '--metrics-port', `${host}:${port} is already in use`]
-      : code === 'EACCES'
-        ? ['metricsPort', '--metrics-port', `no permission to listen on ${host}:${port}`]
-        : ['metricsHost', '--metrics-host', `cannot listen on ${host}:${port} (${code ?? (error as Error).message})`]
-  return new ConfigError('Supervisor', [{ field: `${field} (${flag})`, message: why }])
-}
-
-export const ExitCodes = { CLEAN: 0, HALTED: 1, USAGE: 2, TERMINATED: 3 } as const
-
-export interface SupervisorResult {
-  reason: 'stopped' | 'halted'
-  exitCode: (typeof ExitCodes)[keyof typeof ExitCodes]
-  /** Slices whose threads had to be terminated at the shutdown deadline. */
-  terminated: number[]
-  error?: SerializedError
-}
-
-export interface SupervisorEvents {
-  'slice-started': [{ slice: number; partitions: readonly number[]; restarts: number }]
-  'slice-failed': [{ slice: number; partitions: readonly number[]; kind: FailureKind; error: SerializedError }]
-  'slice-restarted': [{ slice: number; attempt: number; delayMs: number }]
-  halted: [{ slice: number; error: SerializedError }]
-  stopped: [SupervisorResult]
-}
-
-interface SliceState {
-  index: number
-  partitions: number[]
-  current: Slice | undefined
-  started: boolean
-  /** When the current worker was launched, and its last progress report (liveness). */
-  launchedAt: number
-  progress: (SliceProgress & { reportedAt: number }) | undefined
-  stalled: boolean
-  restartTimes: number[]
-  restartTimer: NodeJS.Timeout | undefined
-}
+export { ExitCodes, type SupervisorEvents, type SupervisorResult } from './supervisor-types.js'
 
 export class Supervisor extends EventEmitter<SupervisorEvents> {
   readonly options: ResolvedSupervisorOptions
   readonly metrics = new SupervisorMetrics()
+  readonly #root: Logger
   readonly #logger: Logger
-  readonly #slices: SliceState[] = []
+  #slices: SliceState[] = []
+  /** Group assignment: the member's loop, and its run (settles once the group was left). */
+  #group: GroupAssignment | undefined
+  #groupRun: Promise<void> | undefined
+  /** Slices are being stopped for a rebalance: their failures are not restarted. */
+  #draining = false
   #server: MetricsServer | undefined
   #phase: 'new' | 'running' | 'stopping' | 'done' = 'new'
   #halted = false
@@ -83,7 +59,8 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
   constructor(options: SupervisorOptions) {
     super()
     this.options = parseSupervisorOptions(options)
-    this.#logger = (this.options.logger ?? jsonLogger()).child({ component: 'supervisor' })
+    this.#root = this.options.logger ?? jsonLogger()
+    this.#logger = this.#root.child({ component: 'supervisor' })
     this.done = new Promise((resolveDone) => {
       this.#finish = resolveDone
     })
@@ -116,22 +93,23 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
       this.#phase = 'done'
       throw error
     }
-    let partitions: number[]
+    const group = (this.options.assignment ?? job.assignment) === 'group'
+    let partitions: number[] = []
     try {
-      partitions = instancePartitions(this.options.partitions ?? job.inputPartitions, this.options.instance)
+      if (group && (this.options.partitions || this.options.instance)) {
+        throw new ConfigError('Supervisor', [
+          {
+            field: 'assignment',
+            message: "partitions and instance apply to static assignment; under 'group' Kafka assigns them",
+          },
+        ])
+      }
+      if (!group) partitions = instancePartitions(this.options.partitions ?? job.inputPartitions, this.options.instance)
     } catch (error) {
       this.#phase = 'done'
       throw error
     }
-    const { slices, idleWorkers } = slicePartitions(partitions, this.options.workers)
-    if (idleWorkers > 0) {
-      this.#logger.warn(
-        { workers: this.options.workers, partitions: partitions.length, idleWorkers },
-        'more workers than partitions: starting one worker per partition',
-      )
-    }
     if (this.#stopWanted) return this.#abandonStart()
-    this.metrics.slices.set(slices.length)
     if (this.options.metricsPort !== null) {
       this.#server = new MetricsServer(this.metrics, () => this.health())
       try {
@@ -143,27 +121,62 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
       }
       if (this.#stopWanted) return this.#abandonStart()
     }
-    this.#logger.info(
-      { job: job.topicProcessorName, jobPath, slices, metrics: this.#server?.url, onFailure: this.options.onFailure },
-      'supervisor starting',
-    )
-    for (const [index, slicePartitionsList] of slices.entries()) {
-      const state: SliceState = {
-        index,
-        partitions: slicePartitionsList,
-        current: undefined,
-        started: false,
-        launchedAt: Date.now(),
-        progress: undefined,
-        stalled: false,
-        restartTimes: [],
-        restartTimer: undefined,
-      }
-      this.#slices.push(state)
-      this.#launch(state, jobPath)
-    }
+    const [metrics, onFailure] = [this.metricsUrl, this.options.onFailure]
     this.#stallTimer = setInterval(() => this.#checkStalls(), Math.min(this.options.metricsIntervalMs, 1000))
     this.#stallTimer.unref()
+    if (!group) {
+      const slices = this.#launchSlices(partitions, jobPath)
+      this.metrics.assignedPartitions.set(partitions.length)
+      this.#logger.info({ job: job.topicProcessorName, jobPath, slices, metrics, onFailure }, 'supervisor starting')
+      return
+    }
+    const groupId = consumerGroupId(job.topicProcessorName)
+    const where = { jobPath, assignment: 'group', groupId, groupInstanceId: this.options.groupInstanceId }
+    this.#logger.info({ job: job.topicProcessorName, ...where, metrics, onFailure }, 'supervisor starting')
+    this.#group = GroupAssignment.forJob(job, this.options, this.metrics, this.#root.child({ component: 'group' }), {
+      launch: (generation) => this.#launchSlices(generation.partitions, jobPath, generation),
+      stopSlices: async () => {
+        this.#draining = true
+        await this.#stopSlices()
+        this.#draining = false
+      },
+    })
+    this.#groupRun = this.#group.run().catch((error: unknown) => {
+      if (this.#phase !== 'running') return
+      // the group cannot be joined: nothing runs, so the job halts (exit 2 when no retry can help)
+      const serialized = serializeError(error)
+      this.#logger.error({ err: error }, 'group assignment failed: halting the job')
+      this.#halted = true
+      this.metrics.halts.inc()
+      this.emit('halted', { slice: -1, error: serialized })
+      void this.#shutdown('halted', serialized, serialized.retriable === false ? ExitCodes.USAGE : ExitCodes.HALTED)
+    })
+  }
+
+  /** Cuts `partitions` into one slice per worker and launches them (replacing the slices of a past generation). */
+  #launchSlices(partitions: number[], jobPath: string, generation?: GroupGeneration): number[][] {
+    const { slices, idleWorkers } = slicePartitions(partitions, this.options.workers)
+    if (idleWorkers > 0 && partitions.length > 0) {
+      this.#logger.warn(
+        { workers: this.options.workers, partitions: partitions.length, idleWorkers },
+        'more workers than partitions: starting one worker per partition',
+      )
+    }
+    this.metrics.slices.set(slices.length)
+    this.#slices = slices.map((slicePartitionsList, index) => ({
+      index,
+      partitions: slicePartitionsList,
+      current: undefined,
+      started: false,
+      launchedAt: Date.now(),
+      progress: undefined,
+      stalled: false,
+      restartTimes: [],
+      restartTimer: undefined,
+      ...(generation ? { generation: { generationId: generation.generationId, memberId: generation.memberId } } : {}),
+    }))
+    for (const state of this.#slices) this.#launch(state, jobPath)
+    return slices
   }
 
   /** Where /metrics, /healthz and /readyz are served (undefined when disabled). */
@@ -174,8 +187,15 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
   health(): HealthState {
     return {
       healthy: !this.#halted && this.#phase === 'running' && !this.#slices.some((s) => s.stalled),
-      ready: this.#phase === 'running' && this.#slices.length > 0 && this.#slices.every((s) => s.started),
+      // under group assignment a member with no partitions (more members than partitions) is ready too
+      ready:
+        this.#phase === 'running' &&
+        (this.#group ? this.#group.current !== undefined : this.#slices.length > 0) &&
+        this.#slices.every((s) => s.started),
       slices: this.#slices.map((s) => ({ slice: s.index, partitions: s.partitions, running: s.started })),
+      ...(this.#group
+        ? { generation: this.#group.current?.generationId ?? null, assigned: this.#group.current?.partitions ?? [] }
+        : {}),
     }
   }
 
@@ -204,7 +224,11 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
     const slice = new Slice(
       state.index,
       state.partitions,
-      { jobPath, metricsIntervalMs: this.options.metricsIntervalMs },
+      {
+        jobPath,
+        metricsIntervalMs: this.options.metricsIntervalMs,
+        ...(state.generation ? { generation: state.generation } : {}),
+      },
       {
         maxOldGenerationMb: this.options.workerMaxOldGenerationMb,
         maxYoungGenerationMb: this.options.workerMaxYoungGenerationMb,
@@ -257,7 +281,7 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
         kind: failure.kind,
         error: failure.error,
       })
-      if (this.#phase === 'running') this.#onFailure(state, failure.error, jobPath)
+      if (this.#phase === 'running' && !this.#draining) this.#onFailure(state, failure.error, jobPath)
     })
     slice.on('stopped', () => {
       this.metrics.endRun(state.index)
@@ -268,6 +292,11 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
   }
 
   #onFailure(state: SliceState, error: SerializedError, jobPath: string) {
+    if (this.#group && error.code === ErrorCodes.ASSIGNMENT_LOST) {
+      // Kafka refused a commit of this generation: a revocation, not a failure (no restart budget spent)
+      this.#logger.warn({ slice: state.index }, 'the group refused a commit of this generation: rejoining')
+      return this.#group.revoked(error)
+    }
     if (error.retriable === false) {
       // configuration, topic layout, output that cannot exist: no restart can help, under any policy
       this.#logger.error(
@@ -310,15 +339,9 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
     for (const state of this.#slices) {
       const slice = state.current
       if (!slice || state.stalled) continue
-      const p = state.progress
-      const silentMs = now - (p?.reportedAt ?? state.launchedAt)
-      const stuckMs = p && p.waiting > 0 ? now - p.lastProgressAt : 0
-      if (silentMs <= limit && stuckMs <= limit) continue
+      const message = stallMessage(state, now, limit)
+      if (message === undefined) continue
       state.stalled = true
-      const message =
-        stuckMs > limit
-          ? `slice ${state.index} completed no batch for ${stuckMs} ms with ${p?.waiting} messages waiting (stallTimeoutMs ${limit})`
-          : `slice ${state.index} has not reported for ${silentMs} ms (stallTimeoutMs ${limit})`
       this.metrics.stalls.inc({ slice: state.index })
       this.#logger.error({ slice: state.index, partitions: state.partitions }, `slice stalled: ${message}`)
       void slice.failStalled({ name: 'SliceStalled', code: ErrorCodes.SLICE_STALLED, message, retriable: true })
@@ -338,35 +361,21 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
     this.#phase = 'stopping'
     clearInterval(this.#stallTimer)
     this.#logger.info({ reason, deadlineMs: this.options.shutdownTimeoutMs }, 'stopping every slice gracefully')
-    for (const state of this.#slices) {
-      clearTimeout(state.restartTimer)
-      state.current?.stop()
-    }
-    const running = this.#slices.filter((s) => s.current)
-    const deadline = new Promise<'deadline'>((r) =>
-      setTimeout(() => r('deadline'), this.options.shutdownTimeoutMs).unref(),
-    )
-    const terminated: number[] = []
-    await Promise.all(
-      running.map(async (state) => {
-        const slice = state.current as Slice
-        const outcome = await Promise.race([slice.exited, deadline])
-        if (outcome === 'deadline') {
-          terminated.push(state.index)
-          this.#logger.error(
-            { slice: state.index },
-            'slice did not stop before shutdownTimeoutMs: terminating its thread',
-          )
-          await slice.terminate()
-        }
-      }),
-    )
+    this.#group?.stop()
+    const terminated = await this.#stopSlices()
+    // the member leaves the group (a static member does not) once its slices have committed
+    await Promise.race([this.#groupRun, new Promise((r) => setTimeout(r, 5000).unref())])
     await this.#server?.close()
     this.#phase = 'done'
     const exitCode = (
       reason === 'halted' ? haltCode : terminated.length > 0 ? ExitCodes.TERMINATED : ExitCodes.CLEAN
     ) as SupervisorResult['exitCode']
     this.#end({ reason, exitCode, terminated: terminated.sort(), ...(error ? { error } : {}) })
+  }
+
+  /** Asks every slice to finish, produce and commit; terminates those past shutdownTimeoutMs (returned). */
+  #stopSlices(): Promise<number[]> {
+    return stopWithin(this.#slices, this.options.shutdownTimeoutMs, this.#logger)
   }
 
   #end(result: SupervisorResult) {

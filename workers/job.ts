@@ -43,8 +43,14 @@ export interface JobContext {
 }
 
 const jobSchema = topicProcessorSchema
-  .omit({ kafka: true, logger: true, metrics: true })
+  .omit({ kafka: true, logger: true, metrics: true, groupGeneration: true })
   .extend({
+    /**
+     * How the job's partitions are shared among its daemons: 'static' (each daemon is given its
+     * partitions: --partitions, --instance) or 'group' (the daemons join the job's consumer group
+     * and Kafka's coordinator assigns them, with failover). `kasper run --assignment` overrides it.
+     */
+    assignment: z.enum(['static', 'group']).default('static'),
     kafka: z.custom<KafkaConfig>(
       (v) =>
         typeof v === 'object' &&

@@ -14,6 +14,8 @@ export interface WorkerData {
   partitions: number[]
   /** How often the worker sends its metrics. */
   metricsIntervalMs: number
+  /** Group assignment: the generation the supervisor's member joined; the slice's commits carry it. */
+  generation?: { generationId: number; memberId: string }
 }
 
 export type ToWorker = { type: 'stop' }

@@ -58,9 +58,16 @@ export async function runSlice(data: WorkerData, port: MessagePort): Promise<num
       },
       onClose: (fn) => void closers.push(fn),
     })
-    const { createProcessor, redis: _redis, logLevel: _level, kafka: _kafka, ...settings } = job
+    const { createProcessor, redis: _redis, logLevel: _level, kafka: _kafka, assignment: _mode, ...settings } = job
     const running = new TopicProcessor(
-      { ...settings, inputPartitions: partitions, kafka, logger, metrics },
+      {
+        ...settings,
+        inputPartitions: partitions,
+        kafka,
+        logger,
+        metrics,
+        ...(data.generation ? { groupGeneration: data.generation } : {}),
+      },
       (partition) => createProcessor(context(partition)),
     )
     processor = running

@@ -22,6 +22,8 @@ export interface KafkaBroker {
   /** Where kafkajs's Broker sends every request (produce-request.ts and fetch-request.ts send theirs through it). */
   connectionPool: { send(protocolRequest: unknown): Promise<unknown> }
   disconnect(): Promise<void>
+  /** The request builder of an API at the version negotiated with this broker (kafkajs's own lookup). */
+  lookupRequest(apiKey: number, definition: unknown): (args: Record<string, unknown>) => unknown
   offsetCommit(request: {
     groupId: string
     groupGenerationId: number

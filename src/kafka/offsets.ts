@@ -1,7 +1,16 @@
 import pRetry from 'p-retry'
+import { ErrorCodes, KasperError } from '../errors.js'
 import type { KafkaCluster } from './cluster.js'
 import { groupByTopic, tpKey } from './topic-partitions.js'
 import { COORDINATOR_MOVED, isTransient } from './transient-errors.js'
+
+/** What the coordinator answers a commit whose generation or member it does not (or no longer) accept. */
+const MEMBERSHIP_REFUSALS = new Set([
+  'ILLEGAL_GENERATION',
+  'UNKNOWN_MEMBER_ID',
+  'FENCED_INSTANCE_ID',
+  'REBALANCE_IN_PROGRESS',
+])
 
 export interface TopicPartitionOffset {
   topic: string
@@ -26,6 +35,8 @@ export class GroupOffsets {
     private readonly cluster: KafkaCluster,
     readonly groupId: string,
     private readonly retryForMs = 60_000,
+    /** Group assignment: commits carry this member's generation, so the broker refuses them once it is over. */
+    private readonly member?: { generationId: number; memberId: string },
   ) {}
 
   /** Committed next-offsets; a topic-partition with no commit is absent from the map. */
@@ -59,16 +70,38 @@ export class GroupOffsets {
   /** Commits next-offsets (last processed + 1) with `metadata`. Retries coordinator moves and connection errors. */
   async commit(offsets: readonly TopicPartitionOffset[], metadata: string | null = null): Promise<void> {
     if (offsets.length === 0) return
-    await this.#withCoordinator((broker) =>
-      broker.offsetCommit({
-        groupId: this.groupId,
-        groupGenerationId: -1,
-        memberId: '',
-        topics: groupByTopic(offsets).map(([topic, list]) => ({
-          topic,
-          partitions: list.map(({ partition, offset }) => ({ partition, offset, metadata })),
-        })),
-      }),
+    try {
+      await this.#withCoordinator((broker) =>
+        broker.offsetCommit({
+          groupId: this.groupId,
+          groupGenerationId: this.member?.generationId ?? -1,
+          memberId: this.member?.memberId ?? '',
+          topics: groupByTopic(offsets).map(([topic, list]) => ({
+            topic,
+            partitions: list.map(({ partition, offset }) => ({ partition, offset, metadata })),
+          })),
+        }),
+      )
+    } catch (error) {
+      throw this.#refusal(error) ?? error
+    }
+  }
+
+  /** A commit refused for membership reasons, as the typed error that says what to do. */
+  #refusal(error: unknown): KasperError | undefined {
+    const type = (error as { type?: string } | null)?.type
+    if (type === undefined || !MEMBERSHIP_REFUSALS.has(type)) return undefined
+    if (this.member) {
+      return new KasperError(
+        ErrorCodes.ASSIGNMENT_LOST,
+        `group ${this.groupId} refused the commit of generation ${this.member.generationId} (${type}): this member's assignment is over; nothing of the batch was committed`,
+        { cause: error, retriable: true },
+      )
+    }
+    return new KasperError(
+      ErrorCodes.ASSIGNMENT_CONFLICT,
+      `group ${this.groupId} has live members (${type}): a daemon runs this job with group assignment; static and group assignment cannot run at the same time, stop one of them. Nothing was committed`,
+      { cause: error, retriable: false },
     )
   }
 

@@ -60,6 +60,18 @@ export const topicProcessorSchema = z
     maxBufferedMessagesPerPartition: positiveInt('maxBufferedMessagesPerPartition').optional(),
     unavailableTimeoutMs: positiveInt('unavailableTimeoutMs').default(60_000),
     overlapCheckIntervalMs: positiveInt('overlapCheckIntervalMs').default(15_000),
+    /**
+     * Group assignment (set by the daemon, not by jobs): this member's generation of the job's
+     * consumer group. Commits carry it, so once the generation is over Kafka refuses them
+     * (KASPER_ASSIGNMENT_LOST) instead of accepting a commit from a member that lost its partitions.
+     */
+    groupGeneration: z
+      .object({
+        generationId: z.number().int('groupGeneration.generationId must be an integer'),
+        memberId: z.string().min(1, 'groupGeneration.memberId must not be empty'),
+      })
+      .strict()
+      .optional(),
     /** How often an info line sums up the work since the last one; 0 turns it off. */
     progressLogIntervalMs: z
       .number({ error: 'progressLogIntervalMs must be a number' })

@@ -56,7 +56,7 @@ export async function openSession(
       fetchCluster.addMultipleTargetTopics([...inputTopics]),
     ])
     await producer.connect()
-    const offsets = new GroupOffsets(cluster, groupId, options.unavailableTimeoutMs)
+    const offsets = new GroupOffsets(cluster, groupId, options.unavailableTimeoutMs, options.groupGeneration)
     const all = topicPartitions(inputTopics, inputPartitions)
     const [committed, bounds] = await Promise.all([offsets.fetchCommitted(all), fetchLogBounds(cluster, all)])
     const start = resolveStartOffsets(all, committed, bounds, options, logger)

@@ -313,7 +313,12 @@ export class TopicProcessor {
         )
       },
       (error: unknown) => {
-        this.#fatal ??= fail('commit', ErrorCodes.COMMIT_FAILED, 'committing the batch offsets failed', error)
+        // a membership refusal keeps its own code: the supervisor rejoins on one, halts on the other
+        const membership =
+          KasperError.is(error, ErrorCodes.ASSIGNMENT_LOST) || KasperError.is(error, ErrorCodes.ASSIGNMENT_CONFLICT)
+        this.#fatal ??= membership
+          ? error
+          : fail('commit', ErrorCodes.COMMIT_FAILED, 'committing the batch offsets failed', error)
         this.#dataReady.notify()
       },
     )

@@ -92,6 +92,26 @@ export function buildCli(latch: SignalLatch = {}): Command {
         .argParser(integer('--instances', 1)),
     )
     .addOption(
+      new Option(
+        '--assignment <mode>',
+        "static: this daemon reads the partitions it is given; group: Kafka's coordinator assigns them (default: the job's)",
+      )
+        .env('KASPER_ASSIGNMENT')
+        .choices(['static', 'group']),
+    )
+    .addOption(
+      new Option(
+        '--group-instance-id <id>',
+        'group assignment: static membership id, stable across restarts (a pod name)',
+      ).env('KASPER_GROUP_INSTANCE_ID'),
+    )
+    .addOption(
+      new Option('--session-timeout-ms <ms>', 'group assignment: a member silent this long leaves the group')
+        .env('KASPER_SESSION_TIMEOUT_MS')
+        .argParser(integer('--session-timeout-ms', 6000))
+        .default(30_000),
+    )
+    .addOption(
       new Option('--on-failure <policy>', 'restart the failed slice, or halt the job')
         .env('KASPER_ON_FAILURE')
         .choices(['restart', 'halt'])
@@ -294,6 +314,9 @@ async function run(jobPath: string, opts: Record<string, unknown>, latch: Signal
       ...(opts.instances !== undefined
         ? { instance: { index: opts.instance as number, count: opts.instances as number } }
         : {}),
+      ...(opts.assignment ? { assignment: opts.assignment as 'static' | 'group' } : {}),
+      ...(opts.groupInstanceId ? { groupInstanceId: opts.groupInstanceId as string } : {}),
+      sessionTimeoutMs: opts.sessionTimeoutMs as number,
       onFailure: opts.onFailure as 'restart' | 'halt',
       maxRestarts: opts.maxRestarts as number,
       restartWindowMs: opts.restartWindowMs as number,

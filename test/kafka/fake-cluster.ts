@@ -107,6 +107,9 @@ export class FakeCluster implements KafkaCluster {
         },
       },
       disconnect: async () => {},
+      lookupRequest: () => {
+        throw new Error('the fake cluster has no group protocol: group membership is tested on the real broker')
+      },
       offsetCommit: () => Promise.reject(new Error('not used by the reader')),
       offsetFetch: () => Promise.reject(new Error('not used by the reader')),
     }

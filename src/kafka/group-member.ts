@@ -1,0 +1,249 @@
+/**
+ * Membership of the job's consumer group through Kafka's group protocol (JoinGroup, SyncGroup,
+ * Heartbeat, LeaveGroup), for group assignment. The group coordinator is the only coordinator: the
+ * leader member computes the co-partitioned assignment (copartition-assignor.ts), every member gets
+ * its share from SyncGroup, and the generation it joined in fences its commits (offsets.ts).
+ *
+ * Eager rebalancing: kafkajs's protocol layer has no cooperative protocol, so when the group
+ * rebalances every member gives up all its partitions (finishing and committing its batches
+ * first) and rejoins. Static membership (group.instance.id) lets a restarted member rejoin with its
+ * old share and no rebalance. Heartbeats run on their own timer, independent of processing.
+ */
+import { createRequire } from 'node:module'
+import { AssignerProtocol, Kafka, type KafkaConfig, logLevel } from 'kafkajs'
+import { ErrorCodes, KasperError } from '../errors.js'
+import type { Logger } from '../logging/logger.js'
+import { createCluster, type KafkaBroker, type KafkaCluster, sendRequest } from './cluster.js'
+import { assignCopartitioned } from './copartition-assignor.js'
+import { kafkajsLogCreator } from './kafkajs-logger.js'
+import { COORDINATOR_MOVED, isTransient } from './transient-errors.js'
+
+const require = createRequire(import.meta.url)
+const apiKeys = require('kafkajs/src/protocol/requests/apiKeys') as Record<string, number>
+const { requests } = require('kafkajs/src/protocol/requests') as { requests: Record<string, unknown> }
+
+/** The assignment protocol's name, as kafka-consumer-groups --describe --members shows it. */
+export const PROTOCOL_NAME = 'kasper-copartition'
+
+/** What a member holds for one generation of the group. */
+export interface GroupGeneration {
+  generationId: number
+  memberId: string
+  groupInstanceId?: string
+  /** The partition numbers of every input topic this member reads in this generation. */
+  partitions: number[]
+}
+
+export interface GroupMemberOptions {
+  groupId: string
+  topics: readonly string[]
+  /** The job's partitions: what the leader assigns. */
+  partitions: readonly number[]
+  /** Static membership: a stable id per daemon (a pod's name). */
+  groupInstanceId?: string
+  sessionTimeoutMs: number
+  /** How long the coordinator waits for every member to rejoin: above the time to finish a batch. */
+  rebalanceTimeoutMs: number
+  heartbeatIntervalMs: number
+  /** How long the coordinator may stay unreachable while joining before it fails. */
+  unavailableTimeoutMs: number
+  logger: Logger
+}
+
+export type MembershipEnd = { reason: 'rebalance' | 'fenced' | 'unreachable'; error?: unknown }
+
+/** Errors that say this member's generation is over. */
+const GENERATION_OVER = new Set(['ILLEGAL_GENERATION', 'UNKNOWN_MEMBER_ID', 'FENCED_INSTANCE_ID'])
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
+
+export class GroupMember {
+  #memberId = ''
+  #generation: GroupGeneration | undefined
+
+  constructor(
+    private readonly cluster: KafkaCluster,
+    readonly options: GroupMemberOptions,
+  ) {}
+
+  /** A member on its own connections to the cluster of a kafkajs config (a job's `kafka`). */
+  static create(kafka: KafkaConfig, options: GroupMemberOptions): GroupMember {
+    const client = new Kafka({ ...kafka, logLevel: logLevel.WARN, logCreator: kafkajsLogCreator(options.logger) })
+    return new GroupMember(createCluster(client), options)
+  }
+
+  connect(): Promise<void> {
+    return this.cluster.connect()
+  }
+
+  disconnect(): Promise<void> {
+    return this.cluster.disconnect()
+  }
+
+  get generation(): GroupGeneration | undefined {
+    return this.#generation
+  }
+
+  /** Joins (or rejoins) the group and returns this member's share for the new generation. */
+  async join(): Promise<GroupGeneration> {
+    const { unavailableTimeoutMs, logger } = this.options
+    const startedAt = Date.now()
+    for (let attempt = 1; ; attempt++) {
+      try {
+        const generation = await this.#joinOnce()
+        this.#generation = generation
+        return generation
+      } catch (error) {
+        const type = (error as { type?: string }).type
+        if ((error as { name?: string }).name === 'KafkaJSMemberIdRequired') {
+          this.#memberId = (error as { memberId?: string }).memberId ?? ''
+          continue
+        }
+        if (type !== undefined && GENERATION_OVER.has(type)) {
+          this.#memberId = ''
+          continue
+        }
+        const transient = isTransient(error, COORDINATOR_MOVED) || type === 'REBALANCE_IN_PROGRESS'
+        if (!transient || Date.now() - startedAt > unavailableTimeoutMs) {
+          throw new KasperError(
+            ErrorCodes.GROUP_JOIN_FAILED,
+            `joining group ${this.options.groupId} failed: ${(error as Error).message}`,
+            { cause: error, retriable: transient },
+          )
+        }
+        logger.warn({ err: error, attempt }, 'joining the group failed: retrying')
+        await sleep(Math.min(100 * 2 ** attempt, 2000))
+      }
+    }
+  }
+
+  async #joinOnce(): Promise<GroupGeneration> {
+    const { groupId, topics, partitions, groupInstanceId, sessionTimeoutMs, rebalanceTimeoutMs } = this.options
+    const coordinator = await this.cluster.findGroupCoordinator({ groupId })
+    const metadata = AssignerProtocol.MemberMetadata.encode({
+      version: 0,
+      topics: [...topics],
+      userData: Buffer.from(JSON.stringify({ partitions })),
+    })
+    const joined = (await this.#send(coordinator, apiKeys.JoinGroup, requests.JoinGroup, {
+      groupId,
+      sessionTimeout: sessionTimeoutMs,
+      rebalanceTimeout: rebalanceTimeoutMs,
+      memberId: this.#memberId,
+      groupInstanceId: groupInstanceId ?? null,
+      protocolType: 'consumer',
+      groupProtocols: [{ name: PROTOCOL_NAME, metadata }],
+    })) as {
+      generationId: number
+      leaderId: string
+      memberId: string
+      members: { memberId: string; groupInstanceId?: string | null; memberMetadata: Buffer }[]
+    }
+    this.#memberId = joined.memberId
+    let groupAssignment: { memberId: string; memberAssignment: Buffer }[] = []
+    if (joined.leaderId === joined.memberId) {
+      const shares = assignCopartitioned(
+        joined.members.map((m) => ({ memberId: m.memberId, instanceId: m.groupInstanceId ?? null })),
+        partitions,
+      )
+      groupAssignment = [...shares].map(([memberId, share]) => ({
+        memberId,
+        memberAssignment: AssignerProtocol.MemberAssignment.encode({
+          version: 0,
+          assignment: Object.fromEntries(topics.map((t) => [t, share])),
+          userData: Buffer.alloc(0),
+        }),
+      }))
+      this.options.logger.info(
+        { generationId: joined.generationId, members: joined.members.length, shares: Object.fromEntries(shares) },
+        'leader: assigned the group',
+      )
+    }
+    const synced = (await this.#send(coordinator, apiKeys.SyncGroup, requests.SyncGroup, {
+      groupId,
+      generationId: joined.generationId,
+      memberId: joined.memberId,
+      groupInstanceId: groupInstanceId ?? null,
+      groupAssignment,
+    })) as { memberAssignment: Buffer }
+    const decoded =
+      synced.memberAssignment.length > 0 ? AssignerProtocol.MemberAssignment.decode(synced.memberAssignment) : null
+    const mine = decoded?.assignment[topics[0] as string] ?? []
+    return {
+      generationId: joined.generationId,
+      memberId: joined.memberId,
+      ...(groupInstanceId ? { groupInstanceId } : {}),
+      partitions: [...mine].sort((a, b) => a - b),
+    }
+  }
+
+  /**
+   * Heartbeats every heartbeatIntervalMs until the generation ends; resolves with why. `stop()` ends
+   * the heartbeats (the promise then never resolves).
+   */
+  watch(): { ended: Promise<MembershipEnd>; stop: () => void } {
+    const generation = this.#generation
+    if (!generation) throw new Error('watch() before join()')
+    const { groupId, groupInstanceId, heartbeatIntervalMs, sessionTimeoutMs, logger } = this.options
+    let stopped = false
+    let timer: NodeJS.Timeout | undefined
+    const ended = new Promise<MembershipEnd>((resolveEnd) => {
+      let lastOk = Date.now()
+      const beat = async () => {
+        if (stopped) return
+        try {
+          const coordinator = await this.cluster.findGroupCoordinator({ groupId })
+          await this.#send(coordinator, apiKeys.Heartbeat, requests.Heartbeat, {
+            groupId,
+            groupGenerationId: generation.generationId,
+            memberId: generation.memberId,
+            groupInstanceId: groupInstanceId ?? null,
+          })
+          lastOk = Date.now()
+        } catch (error) {
+          const type = (error as { type?: string }).type
+          if (type === 'REBALANCE_IN_PROGRESS') return resolveEnd({ reason: 'rebalance' })
+          if (type !== undefined && GENERATION_OVER.has(type)) {
+            if (!groupInstanceId) this.#memberId = ''
+            return resolveEnd({ reason: 'fenced', error })
+          }
+          if (Date.now() - lastOk > sessionTimeoutMs) return resolveEnd({ reason: 'unreachable', error })
+          logger.warn({ err: error }, 'heartbeat failed: retrying')
+        }
+        if (!stopped) timer = setTimeout(() => void beat(), heartbeatIntervalMs)
+      }
+      timer = setTimeout(() => void beat(), heartbeatIntervalMs)
+    })
+    return {
+      ended,
+      stop: () => {
+        stopped = true
+        clearTimeout(timer)
+      },
+    }
+  }
+
+  /**
+   * Leaves the group so its partitions move at once. A static member does not leave (as Kafka's
+   * own clients do not): it is expected back with the same instance id, within the session timeout.
+   */
+  async leave(): Promise<void> {
+    if (this.options.groupInstanceId || !this.#memberId) return
+    const { groupId } = this.options
+    try {
+      const coordinator = await this.cluster.findGroupCoordinator({ groupId })
+      await this.#send(coordinator, apiKeys.LeaveGroup, requests.LeaveGroup, {
+        groupId,
+        memberId: this.#memberId,
+        groupInstanceId: null,
+      })
+    } catch (error) {
+      this.options.logger.warn({ err: error }, 'leaving the group failed: the coordinator will expire this member')
+    }
+    this.#memberId = ''
+  }
+
+  #send(broker: KafkaBroker, apiKey: number | undefined, definition: unknown, args: Record<string, unknown>) {
+    return sendRequest(broker, broker.lookupRequest(apiKey as number, definition)(args))
+  }
+}

@@ -1,0 +1,125 @@
+import { describe, expect, it } from 'vitest'
+import { type CliRun, kasper } from '../helpers/cli.js'
+import { ECHO_JOB, echoJobEnv, jobNames } from '../helpers/jobs.js'
+import { committedOffsets, createKafka, createTopics, produce, readTopic, waitFor } from '../helpers/kafka.js'
+
+const PARTITIONS = 4
+
+/** The partitions of each 'assignment received' line a daemon logged, in order. */
+function assignments(run: CliRun): number[][] {
+  return run
+    .output()
+    .split('\n')
+    .filter((line) => line.includes('"msg":"assignment received'))
+    .map((line) => (JSON.parse(line) as { partitions: number[] }).partitions)
+}
+
+const lastAssignment = (run: CliRun) => assignments(run).at(-1)
+
+async function setUp() {
+  const kafka = createKafka()
+  const names = jobNames()
+  await createTopics(kafka, [names.input, names.output], PARTITIONS)
+  let produced = 0
+  /** Produces `count` keyed messages over every partition; returns their values. */
+  const wave = async (count: number) => {
+    const messages = Array.from({ length: count }, (_, i) => ({
+      key: `k${produced + i}`,
+      value: `v${produced + i}`,
+      partition: (produced + i) % PARTITIONS,
+    }))
+    produced += count
+    await produce(kafka, names.input, messages)
+    return messages.map((m) => m.value)
+  }
+  const env = { ...echoJobEnv({ ...names, partitions: PARTITIONS }), KASPER_METRICS_PORT: '0' }
+  const group = `kasper-topic-processor-${names.name}`
+  const allCommitted = async () => {
+    const c = await committedOffsets(kafka, group, names.input)
+    const total = [...c.values()].reduce((sum, o) => sum + Number(o), 0)
+    return total === produced || undefined
+  }
+  return { kafka, names, wave, env, allCommitted }
+}
+
+describe('group assignment (--assignment group) on the real broker', () => {
+  it('daemons share the partitions by the group’s assignment; when one stops the other takes its share; every input has one output', async () => {
+    const { kafka, names, wave, env, allCommitted } = await setUp()
+    const sent = await wave(200)
+    const a = kasper(['run', ECHO_JOB, '--assignment', 'group', '--workers', '2'], env)
+    await waitFor(() => (lastAssignment(a)?.length === PARTITIONS ? true : undefined), 30_000)
+    await waitFor(allCommitted, 30_000)
+
+    const b = kasper(['run', ECHO_JOB, '--assignment', 'group', '--workers', '2'], env)
+    // the group rebalances: each daemon gets two whole partition numbers, together all four
+    await waitFor(() => (lastAssignment(a)?.length === 2 && lastAssignment(b)?.length === 2 ? true : undefined), 60_000)
+    expect([...(lastAssignment(a) ?? []), ...(lastAssignment(b) ?? [])].sort()).toEqual([0, 1, 2, 3])
+    sent.push(...(await wave(200)))
+    await waitFor(allCommitted, 30_000)
+
+    b.child.kill('SIGTERM')
+    expect(await b.exit).toBe(0)
+    // b left the group: a gets b's share back at once
+    await waitFor(() => (lastAssignment(a)?.length === PARTITIONS ? true : undefined), 30_000)
+    sent.push(...(await wave(200)))
+    await waitFor(allCommitted, 30_000)
+    a.child.kill('SIGTERM')
+    expect(await a.exit).toBe(0)
+
+    // every rebalance finished its batches and committed before the partitions moved: no replays
+    const out = await readTopic(kafka, names.output, sent.length)
+    expect(out.map((m) => m.value).sort()).toEqual(sent.sort())
+    expect(a.output()).toMatch(
+      /"reason":"rebalance".*"msg":"assignment ended: finishing the batches in flight, then rejoining"/,
+    )
+  }, 180_000)
+
+  it('a member that lost its membership (paused past the session timeout) cannot commit: it rejoins, nothing is lost', async () => {
+    const { kafka, names, wave, env, allCommitted } = await setUp()
+    const slowEnv = { ...env, KASPER_TEST_MODE: 'slow', KASPER_TEST_SLOW_MS: '300', KASPER_TEST_BATCH_SIZE: '10' }
+    const flags = ['--assignment', 'group', '--session-timeout-ms', '6000']
+    const a = kasper(['run', ECHO_JOB, ...flags], slowEnv)
+    const b = kasper(['run', ECHO_JOB, ...flags], slowEnv)
+    await waitFor(() => (lastAssignment(a)?.length === 2 && lastAssignment(b)?.length === 2 ? true : undefined), 60_000)
+    const sent = await wave(400)
+    await waitFor(
+      async () =>
+        (await committedOffsets(kafka, `kasper-topic-processor-${names.name}`, names.input)).size > 2
+          ? true
+          : undefined,
+      30_000,
+    )
+
+    // b stops answering: the coordinator ends its membership and gives a everything
+    b.child.kill('SIGSTOP')
+    await waitFor(() => (lastAssignment(a)?.length === PARTITIONS ? true : undefined), 30_000)
+    b.child.kill('SIGCONT')
+    // b learns its generation is over (heartbeat refused, or its commit refused) and rejoins
+    await waitFor(
+      () => (/"reason":"(fenced|revoked)"/.test(b.output()) && lastAssignment(b)?.length === 2 ? true : undefined),
+      60_000,
+    )
+    await waitFor(allCommitted, 90_000)
+    for (const run of [a, b]) run.child.kill('SIGTERM')
+    expect(await a.exit).toBe(0)
+    expect(await b.exit).toBe(0)
+    expect(b.output()).not.toMatch(/halting/)
+
+    // at least once: every input has an output; a replay after the refused commit may repeat some
+    const out = await readTopic(kafka, names.output, sent.length)
+    expect(new Set(out.map((m) => m.value))).toEqual(new Set(sent))
+  }, 240_000)
+
+  it('a static daemon on a job whose group has live members is refused (exit 2, KASPER_ASSIGNMENT_CONFLICT)', async () => {
+    const { wave, env } = await setUp()
+    const a = kasper(['run', ECHO_JOB, '--assignment', 'group'], env)
+    await waitFor(() => (lastAssignment(a)?.length === PARTITIONS ? true : undefined), 30_000)
+    const c = kasper(['run', ECHO_JOB], env)
+    await waitFor(() => (c.output().includes('slice started') ? true : undefined), 30_000)
+    await wave(40)
+    expect(await c.exit).toBe(2)
+    expect(c.output()).toMatch(/KASPER_ASSIGNMENT_CONFLICT.*static and group assignment cannot run at the same time/)
+    a.child.kill('SIGTERM')
+    expect(await a.exit).toBe(0)
+  }, 120_000)
+})
