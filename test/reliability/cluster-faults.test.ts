@@ -29,8 +29,25 @@ async function killLeaderThenRestartAnother(ctx: FaultContext): Promise<void> {
   await sleep(2000)
 }
 
+/**
+ * Group assignment under faults: kill -9 of the node that leads partitions (and may coordinate the
+ * group), a controlled restart of another, and kill -9 of one of the two daemons, which comes back
+ * with the same group.instance.id.
+ */
+async function groupFaults(ctx: FaultContext): Promise<void> {
+  await killLeaderThenRestartAnother(ctx)
+  ctx.log('kill -9 of daemon 1, started again with the same instance id')
+  await ctx.killDaemon(1)
+  await sleep(8000)
+}
+
 describe('broker faults on a 3-node cluster, audited from outside', () => {
   it('kill -9 of a leader, a controlled restart and a leader election: nothing lost, no commit ahead of output', async () => {
     checkFigures(await runFaultScenario(cluster(), 'kill-leader', killLeaderThenRestartAnother))
+  }, 600_000)
+
+  it('group assignment: two daemons, kill -9 of a leader, a restart, kill -9 of a daemon: nothing lost, no commit ahead of output', async () => {
+    const daemons = [0, 1].map((i) => ['--assignment', 'group', '--group-instance-id', `faults-${i}`, '--workers', '1'])
+    checkFigures(await runFaultScenario(cluster(), 'group-kill-leader', groupFaults, { daemons }))
   }, 600_000)
 })

@@ -21,6 +21,8 @@ export interface FaultContext {
   output: string
   partitions: number
   log: (line: string) => void
+  /** kill -9 of daemon `index`, then the same daemon (same arguments) started again. */
+  killDaemon: (index: number) => Promise<void>
 }
 
 export interface FaultFigures {
@@ -84,14 +86,15 @@ function liveProducer(ctx: FaultContext, perTick: number) {
 }
 
 function daemon(
-  ctx: FaultContext,
+  ctx: Omit<FaultContext, 'killDaemon'>,
   name: string,
   logFile: string,
+  args: readonly string[],
 ): { child: ChildProcess; exit: Promise<number | null> } {
   const out = openSync(logFile, 'a')
   const child = spawn(
     process.execPath,
-    [CLI, 'run', ECHO_JOB, '--workers', '2', '--metrics-port', '0', '--max-restarts', '20'],
+    [CLI, 'run', ECHO_JOB, '--workers', '2', '--metrics-port', '0', '--max-restarts', '20', ...args],
     {
       env: {
         ...process.env,
@@ -114,22 +117,37 @@ export async function runFaultScenario(
   cluster: TestCluster,
   scenario: string,
   faults: (ctx: FaultContext) => Promise<void>,
-  { partitions = 6, perTick = 50 } = {},
+  {
+    partitions = 6,
+    perTick = 50,
+    /** Each daemon's extra arguments: one daemon by default; several with --assignment group. */
+    daemons = [[]] as readonly (readonly string[])[],
+  } = {},
 ): Promise<FaultFigures> {
   const started = Date.now()
   const names = jobNames()
-  const ctx: FaultContext = {
+  const logFile = join(mkdtempSync(join(tmpdir(), 'kasper-faults-')), 'daemon.log')
+  const base = {
     cluster,
     input: names.input,
     output: names.output,
     partitions,
-    log: (line) => process.stderr.write(`[${scenario} +${Math.round((Date.now() - started) / 1000)}s] ${line}\n`),
+    log: (line: string) =>
+      process.stderr.write(`[${scenario} +${Math.round((Date.now() - started) / 1000)}s] ${line}\n`),
   }
   await cluster.createTopics([names.input, names.output], partitions)
+  const runs = daemons.map((args) => daemon(base, names.name, logFile, args))
+  const ctx: FaultContext = {
+    ...base,
+    killDaemon: async (index) => {
+      const run = runs[index] as (typeof runs)[number]
+      run.child.kill('SIGKILL')
+      await run.exit
+      runs[index] = daemon(base, names.name, logFile, daemons[index] ?? [])
+    },
+  }
   const group = `kasper-topic-processor-${names.name}`
-  const logFile = join(mkdtempSync(join(tmpdir(), 'kasper-faults-')), 'daemon.log')
   const producer = liveProducer(ctx, perTick)
-  const run = daemon(ctx, names.name, logFile)
 
   let sentCount = 0
   const samples: Map<number, number>[] = []
@@ -171,8 +189,8 @@ export async function runFaultScenario(
     )
     sampling = false
     await sampler
-    run.child.kill('SIGTERM')
-    await run.exit
+    for (const run of runs) run.child.kill('SIGTERM')
+    await Promise.all(runs.map((run) => run.exit))
 
     const inputs = await cluster.readAll(names.input)
     const outputs = await cluster.readAll(names.output)
@@ -204,7 +222,7 @@ export async function runFaultScenario(
     }
   } finally {
     sampling = false
-    if (run.child.exitCode === null) run.child.kill('SIGKILL')
+    for (const run of runs) if (run.child.exitCode === null) run.child.kill('SIGKILL')
     await producer.stop().catch(() => {})
   }
 }
