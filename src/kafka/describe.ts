@@ -3,7 +3,7 @@
  * committed offset, the log's end offset, the lag, and the instance that last committed (the
  * metadata kasper-ts writes with each commit). Read by `kasper describe`.
  */
-import { Kafka, type KafkaConfig, logLevel } from 'kafkajs'
+import { AssignerProtocol, Kafka, type KafkaConfig, logLevel } from 'kafkajs'
 import { createCluster } from './cluster.js'
 import { fetchLogBounds, GroupOffsets } from './offsets.js'
 import { topicPartitions, tpKey } from './topic-partitions.js'
@@ -56,5 +56,43 @@ export async function describeOffsets(
     })
   } finally {
     await cluster.disconnect().catch(() => {})
+  }
+}
+
+export interface GroupMembers {
+  /** The group's state: Empty under static assignment (no members), Stable, PreparingRebalance... */
+  state: string
+  /** The assignment protocol (kasper-copartition under group assignment), or empty. */
+  protocol: string
+  members: { memberId: string; clientId: string; clientHost: string; partitions: number[] }[]
+}
+
+/**
+ * The job's group members and what each was assigned (group assignment); a static member's id
+ * starts with its group.instance.id. Empty under static assignment.
+ */
+export async function describeMembers(config: KafkaConfig, groupId: string): Promise<GroupMembers> {
+  const admin = new Kafka({ ...config, logLevel: logLevel.NOTHING }).admin()
+  await admin.connect()
+  try {
+    const { groups } = await admin.describeGroups([groupId])
+    const group = groups[0]
+    return {
+      state: group?.state ?? 'Unknown',
+      protocol: group?.protocol ?? '',
+      members: (group?.members ?? []).map((m) => {
+        let partitions: number[] = []
+        try {
+          const decoded =
+            m.memberAssignment.length > 0 ? AssignerProtocol.MemberAssignment.decode(m.memberAssignment) : null
+          partitions = [...(Object.values(decoded?.assignment ?? {})[0] ?? [])].sort((a, b) => a - b)
+        } catch {
+          // another protocol's assignment: nothing of ours to show
+        }
+        return { memberId: m.memberId, clientId: m.clientId, clientHost: m.clientHost, partitions }
+      }),
+    }
+  } finally {
+    await admin.disconnect().catch(() => {})
   }
 }

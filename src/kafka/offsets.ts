@@ -100,7 +100,7 @@ export class GroupOffsets {
     }
     return new KasperError(
       ErrorCodes.ASSIGNMENT_CONFLICT,
-      `group ${this.groupId} has live members (${type}): a daemon runs this job with group assignment; static and group assignment cannot run at the same time, stop one of them. Nothing was committed`,
+      `group ${this.groupId} has live members (${type}): a daemon runs this job with group assignment, or another consumer uses this group; static and group assignment cannot run at the same time, stop one of them. Nothing was committed`,
       { cause: error, retriable: false },
     )
   }

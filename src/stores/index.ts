@@ -1,4 +1,6 @@
 export { bufferCodec, type Codec, jsonCodec, stringCodec } from './codecs.js'
+export type { ElasticsearchMultiStoreOptions, ElasticsearchStoreOptions } from './elasticsearch-options.js'
+export { ElasticsearchMultiStore, ElasticsearchStore } from './elasticsearch-store.js'
 export { MemoryMultiStore, MemoryStore } from './memory-store.js'
 export type { MemoryStoreOptions, RedisStoreOptions } from './options.js'
 export { createRedisClient, RedisMultiStore, RedisStore, STORE_CLIENT_OPTIONS } from './redis-store.js'

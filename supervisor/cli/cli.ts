@@ -7,7 +7,7 @@ import { readFileSync } from 'node:fs'
 import { Command, InvalidArgumentError, Option } from 'commander'
 import { KasperError } from '../../src/errors.js'
 import { createMissingTopics } from '../../src/kafka/create-topics.js'
-import { describeOffsets } from '../../src/kafka/describe.js'
+import { describeMembers, describeOffsets } from '../../src/kafka/describe.js'
 import { jsonLogger } from '../../src/logging/json-logger.js'
 import type { LogLevel } from '../../src/logging/logger.js'
 import { consumerGroupId } from '../../src/processor/options.js'
@@ -270,11 +270,13 @@ async function describe(jobPath: string, opts: { partitions?: number[]; json?: b
   if (!job) return ExitCodes.USAGE
   const groupId = consumerGroupId(job.topicProcessorName)
   try {
-    const rows = await describeOffsets(job.kafka, groupId, job.inputTopics, opts.partitions ?? job.inputPartitions)
+    const [rows, group] = await Promise.all([
+      describeOffsets(job.kafka, groupId, job.inputTopics, opts.partitions ?? job.inputPartitions),
+      describeMembers(job.kafka, groupId),
+    ])
     if (opts.json) {
-      process.stdout.write(
-        `${JSON.stringify({ job: job.topicProcessorName, group: groupId, partitions: rows }, null, 2)}\n`,
-      )
+      const out = { job: job.topicProcessorName, group: groupId, partitions: rows, members: group }
+      process.stdout.write(`${JSON.stringify(out, null, 2)}\n`)
       return ExitCodes.CLEAN
     }
     const header = ['TOPIC', 'PARTITION', 'COMMITTED', 'END', 'LAG', 'LAST COMMITTED BY']
@@ -289,6 +291,14 @@ async function describe(jobPath: string, opts: { partitions?: number[]; json?: b
     const total = rows.reduce((sum, r) => sum + BigInt(r.lag), 0n)
     process.stdout.write(
       `job ${job.topicProcessorName}, group ${groupId}, total lag ${total}\n${formatTable(header, table)}\n`,
+    )
+    process.stdout.write(
+      group.members.length === 0
+        ? `group ${group.state}: no members (static assignment, or no daemon of the job running)\n`
+        : `group ${group.state}, ${group.members.length} members (group assignment)\n${formatTable(
+            ['MEMBER', 'HOST', 'PARTITIONS'],
+            group.members.map((m) => [m.memberId, m.clientHost, m.partitions.join(',') || '-']),
+          )}\n`,
     )
     return ExitCodes.CLEAN
   } catch (error) {

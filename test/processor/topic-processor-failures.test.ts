@@ -1,6 +1,5 @@
 import { describe, expect, it } from 'vitest'
 import {
-  type BatchError,
   ErrorCodes,
   KasperError,
   type MessageProcessor,
@@ -177,7 +176,7 @@ describe('TopicProcessor offsets on the real broker', () => {
     }
   })
 
-  it('a commit Kafka refuses (a live consumer group member owns the group) is a COMMIT_FAILED error', async () => {
+  it('a commit Kafka refuses because the group has live members is KASPER_ASSIGNMENT_CONFLICT, not retriable, nothing committed', async () => {
     const kafka = createKafka()
     const topic = uniqueName('owned')
     await createTopics(kafka, [topic], 1)
@@ -191,10 +190,13 @@ describe('TopicProcessor offsets on the real broker', () => {
     try {
       const processor = new RecordingProcessor()
       const { run } = start({ topicProcessorName: name, kafka, inputTopics: [topic], inputPartitions: [0] }, processor)
-      const error = (await run) as BatchError
-      expect(KasperError.is(error, ErrorCodes.COMMIT_FAILED)).toBe(true)
-      expect(error.offsets).toEqual({ [topic]: { first: '0', last: '2' } })
+      const error = (await run) as KasperError
+      expect(KasperError.is(error, ErrorCodes.ASSIGNMENT_CONFLICT)).toBe(true)
+      expect(error.retriable).toBe(false)
+      expect(error.message).toMatch(new RegExp(`group kasper-topic-processor-${name} has live members`))
       expect(processor.batches).toHaveLength(1)
+      // -1: the group holds no offset for the partition
+      expect((await committedOffsets(kafka, `kasper-topic-processor-${name}`, topic)).get(0) ?? '-1').toBe('-1')
     } finally {
       await member.disconnect()
     }

@@ -1,10 +1,12 @@
 /**
  * Brings up the real infrastructure once per test run: a Kafka broker (unless KAFKA_BROKERS names
- * one) and Redis. Stops at the end what it started. When the broker cannot start (no Java 17, no
- * Maven), fails with one line that says what is missing.
+ * one), Redis and an OpenSearch node (the search-index store's server). Stops at the end what it
+ * started. When the broker cannot start (no Java 17, no Maven), fails with one line that says what
+ * is missing.
  */
 import type { TestProject } from 'vitest/node'
 import { checkPrerequisites, startBroker, stopBroker } from '../../scripts/lib/broker.mjs'
+import { startOpenSearch, stopOpenSearch } from '../../scripts/lib/opensearch.mjs'
 import { startRedis, stopRedis } from '../../scripts/lib/redis.mjs'
 import { patchKafkajs } from '../../src/kafka/kafkajs-patches.js'
 
@@ -15,15 +17,19 @@ declare module 'vitest' {
   export interface ProvidedContext {
     kafkaBrokers: string[]
     redisUrl: string
+    openSearchUrl: string
   }
 }
 
 export default async function setup(project: TestProject) {
   let startedBroker = false
   let startedRedis = false
+  let startedOpenSearch = false
   let brokers: string[]
   const log = (line: string) => process.stderr.write(`${line}\n`)
   try {
+    // OpenSearch (the search-index store's server) starts while the broker does
+    const openSearch = startOpenSearch({ log })
     if (process.env.KAFKA_BROKERS) {
       brokers = process.env.KAFKA_BROKERS.split(',').map((b) => b.trim())
     } else {
@@ -36,11 +42,15 @@ export default async function setup(project: TestProject) {
     startedRedis = redis.started
     project.provide('kafkaBrokers', brokers)
     project.provide('redisUrl', redis.url)
+    const search = await openSearch
+    startedOpenSearch = search.started
+    project.provide('openSearchUrl', search.url)
   } catch (error) {
     throw new Error(`test infrastructure unavailable: ${error instanceof Error ? error.message : String(error)}`)
   }
   return async () => {
     if (startedBroker && !process.env.KASPER_KEEP_BROKER) await stopBroker()
     if (startedRedis) stopRedis()
+    if (startedOpenSearch) await stopOpenSearch()
   }
 }

@@ -148,6 +148,7 @@ export default defineJob({
     expect(await table.exit).toBe(0)
     expect(table.output()).toMatch(/total lag 0/)
     expect(table.output()).toMatch(/TOPIC\s+PARTITION\s+COMMITTED\s+END\s+LAG\s+LAST COMMITTED BY/)
+    expect(table.output()).toMatch(/group Empty: no members \(static assignment, or no daemon of the job running\)/)
   }, 60_000)
 
   it('topics create makes the job’s missing input topics, once; a partition count below what the job reads exits 2', async () => {

@@ -54,6 +54,15 @@ describe('group assignment (--assignment group) on the real broker', () => {
     // the group rebalances: each daemon gets two whole partition numbers, together all four
     await waitFor(() => (lastAssignment(a)?.length === 2 && lastAssignment(b)?.length === 2 ? true : undefined), 60_000)
     expect([...(lastAssignment(a) ?? []), ...(lastAssignment(b) ?? [])].sort()).toEqual([0, 1, 2, 3])
+    // kasper describe shows the members and each one's share, as the coordinator holds them
+    const described = kasper(['describe', ECHO_JOB, '--json'], env)
+    expect(await described.exit).toBe(0)
+    const { members } = JSON.parse(described.output()) as {
+      members: { state: string; protocol: string; members: { partitions: number[] }[] }
+    }
+    expect(members).toMatchObject({ state: 'Stable', protocol: 'kasper-copartition' })
+    expect(members.members.map((m) => m.partitions.length)).toEqual([2, 2])
+    expect(members.members.flatMap((m) => m.partitions).sort()).toEqual([0, 1, 2, 3])
     sent.push(...(await wave(200)))
     await waitFor(allCommitted, 30_000)
 
