@@ -45,6 +45,9 @@ export {
 export { consumerGroupId, TopicProcessor, type TopicProcessorOptions } from './processor/index.js'
 export {
   bufferCodec,
+  CassandraMultiStore,
+  CassandraStore,
+  type CassandraStoreOptions,
   type Codec,
   createRedisClient,
   ElasticsearchMultiStore,

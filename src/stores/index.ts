@@ -1,3 +1,5 @@
+export type { CassandraStoreOptions } from './cassandra-options.js'
+export { CassandraMultiStore, CassandraStore } from './cassandra-store.js'
 export { bufferCodec, type Codec, jsonCodec, stringCodec } from './codecs.js'
 export type { ElasticsearchMultiStoreOptions, ElasticsearchStoreOptions } from './elasticsearch-options.js'
 export { ElasticsearchMultiStore, ElasticsearchStore } from './elasticsearch-store.js'

@@ -10,6 +10,7 @@ patchKafkajs()
 export const brokers = (): string[] => inject('kafkaBrokers')
 export const redisUrl = (): string => inject('redisUrl')
 export const openSearchUrl = (): string => inject('openSearchUrl')
+export const cassandraContactPoint = (): string => inject('cassandraContactPoint')
 
 export function createKafka(clientId = 'kasper-test'): Kafka {
   return new Kafka({ clientId, brokers: brokers(), logLevel: logLevel.NOTHING })
