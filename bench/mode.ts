@@ -6,9 +6,10 @@
  * `messages`, then prints one line of JSON (a ModeResult) on stdout.
  */
 import { resolve } from 'node:path'
+import { Client } from 'cassandra-driver'
 import { Redis } from 'ioredis'
 import { Kafka, logLevel } from 'kafkajs'
-import { silentLogger } from '../src/index.js'
+import { CassandraStore, ElasticsearchStore, type KeyValueStore, silentLogger } from '../src/index.js'
 import { Supervisor } from '../supervisor/index.js'
 import { committedSum, round, rssSampler } from './measure.js'
 import { runRawKafkajs } from './modes/raw-kafkajs.js'
@@ -21,6 +22,9 @@ export interface ModeSpec {
   workload: WorkloadName
   bootstrap: string
   redisUrl: string
+  /** Where the store workloads' servers answer (when one of them runs). */
+  openSearchUrl?: string
+  cassandraContactPoint?: string
   input: string
   output: string
   name: string
@@ -43,11 +47,31 @@ export interface ModeResult {
   node: string
 }
 
+/** The store of a store workload: an index, or a table, of this run's own. */
+async function benchStore(spec: ModeSpec): Promise<KeyValueStore<Buffer> | undefined> {
+  const name = spec.name.toLowerCase().replace(/[^a-z0-9]/g, '_')
+  if (spec.workload === 'elasticsearch') {
+    return new ElasticsearchStore({ node: spec.openSearchUrl ?? 'http://127.0.0.1:9200', index: name })
+  }
+  if (spec.workload === 'cassandra') {
+    const client = new Client({
+      contactPoints: [spec.cassandraContactPoint ?? '127.0.0.1:9042'],
+      localDataCenter: 'datacenter1',
+    })
+    await client.connect()
+    await client.execute(
+      "CREATE KEYSPACE IF NOT EXISTS kasper_bench WITH replication = {'class': 'SimpleStrategy', 'replication_factor': 1}",
+    )
+    return new CassandraStore({ client, keyspace: 'kasper_bench', table: name.slice(0, 48) })
+  }
+  return undefined
+}
+
 async function main(spec: ModeSpec): Promise<Omit<ModeResult, 'cpuSeconds'> & { cpuSeconds: { node: number } }> {
   const kafka = new Kafka({ brokers: spec.bootstrap.split(','), clientId: 'bench', logLevel: logLevel.NOTHING })
   const redis = new Redis(spec.redisUrl)
   const partitions = Array.from({ length: spec.partitions }, (_, i) => i)
-  const work = workload(spec.workload, redis, `bench/${spec.name}`)
+  const work = workload(spec.workload, redis, `bench/${spec.name}`, await benchStore(spec))
   const group = spec.mode === 'raw-kafkajs' ? spec.name : `kasper-topic-processor-${spec.name}`
   const rss = rssSampler()
   const cpu0 = process.cpuUsage()

@@ -41,6 +41,12 @@ const { brokerSettings, startBroker, toolOutput } = (await import(
   scripts('broker.mjs')
 )) as typeof import('../scripts/lib/broker.mjs')
 const { startRedis } = (await import(scripts('redis.mjs'))) as typeof import('../scripts/lib/redis.mjs')
+const { startOpenSearch, stopOpenSearch } = (await import(
+  scripts('opensearch.mjs')
+)) as typeof import('../scripts/lib/opensearch.mjs')
+const { startCassandra, stopCassandra } = (await import(
+  scripts('cassandra.mjs')
+)) as typeof import('../scripts/lib/cassandra.mjs')
 
 const N = Number(args.messages)
 const PARTITIONS = Number(args.partitions)
@@ -176,6 +182,7 @@ async function main() {
   say(`  kafka-consumer-perf-test (read ceiling)          ${Math.round(consumerPerSecond)} msg/s`)
 
   const results: ModeResult[] = []
+  const storeEndpoints: { openSearchUrl?: string; cassandraContactPoint?: string } = {}
   const runMode = async (mode: string, work: WorkloadName) => {
     if (!want(`${mode}:${work}`)) return
     const output = `bench-out-${runId}-${mode}-${work}`
@@ -192,6 +199,7 @@ async function main() {
           workload: work,
           bootstrap,
           redisUrl,
+          ...storeEndpoints,
           input,
           output,
           name,
@@ -208,6 +216,17 @@ async function main() {
   for (const work of ['pass-through', 'redis'] as const) {
     await runMode('raw-kafkajs', work)
     await runMode('topic-processor', work)
+  }
+  // kasper-ts's other stores, with the redis workload's work: one getAll and one putAll per batch
+  for (const store of ['elasticsearch', 'cassandra'] as const) {
+    if (!want(`topic-processor:${store}`)) continue
+    const servers = store === 'elasticsearch' ? await startOpenSearch({ log: say }) : undefined
+    const cql = store === 'cassandra' ? await startCassandra({ log: say }) : undefined
+    if (servers) storeEndpoints.openSearchUrl = servers.url
+    if (cql) storeEndpoints.cassandraContactPoint = cql.contactPoint
+    await runMode('topic-processor', store)
+    if (servers?.started) await stopOpenSearch()
+    if (cql?.started) await stopCassandra()
   }
   await runMode('supervisor-1', 'pass-through')
   await runMode('supervisor-2', 'pass-through')

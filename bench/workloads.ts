@@ -4,11 +4,15 @@
  *   pass-through  one output per input
  *   redis         one getAll and one putAll per batch (latest value per key), one output per input
  *   cpu           a fixed amount of CPU per message (SHA-256 rounds), one output per input
+ *   elasticsearch, cassandra
+ *                 the redis work through kasper-ts's own store (ElasticsearchStore, CassandraStore):
+ *                 one getAll and one putAll per batch, one output per input (kasper-ts modes only)
  */
 import { createHash } from 'node:crypto'
 import type { Redis } from 'ioredis'
+import type { KeyValueStore } from '../src/index.js'
 
-export type WorkloadName = 'pass-through' | 'redis' | 'cpu'
+export type WorkloadName = 'pass-through' | 'redis' | 'cpu' | 'elasticsearch' | 'cassandra'
 
 export interface Record {
   key: Buffer | null
@@ -30,8 +34,26 @@ export function burnCpu(value: Buffer | null): Buffer {
 
 export type Work = (records: readonly Record[]) => Promise<Output[]>
 
-export function workload(name: WorkloadName, redis?: Redis, prefix = 'bench'): Work {
+/** Latest value per key through a store: one getAll and one putAll per batch (1000 distinct keys). */
+export function storeWork(store: KeyValueStore<Buffer>): Work {
+  return async (records) => {
+    const keyOf = (r: Record, i: number) => (r.key ? r.key.toString() : String(i % 1000))
+    await store.getAll(new Set(records.map(keyOf)))
+    const latest = new Map<string, Buffer>()
+    records.forEach((r, i) => {
+      latest.set(keyOf(r, i), r.value ?? Buffer.alloc(0))
+    })
+    await store.putAll(latest)
+    return records.map((r) => ({ key: r.key, value: r.value }))
+  }
+}
+
+export function workload(name: WorkloadName, redis?: Redis, prefix = 'bench', store?: KeyValueStore<Buffer>): Work {
   switch (name) {
+    case 'elasticsearch':
+    case 'cassandra':
+      if (!store) throw new Error(`the ${name} workload needs its store`)
+      return storeWork(store)
     case 'pass-through':
       return async (records) => records.map((r) => ({ key: r.key, value: r.value }))
     case 'cpu':

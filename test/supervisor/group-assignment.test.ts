@@ -45,7 +45,13 @@ async function setUp() {
 describe('group assignment (--assignment group) on the real broker', () => {
   it('daemons share the partitions by the group’s assignment; when one stops the other takes its share; every input has one output', async () => {
     const { kafka, names, wave, env, allCommitted } = await setUp()
+    // a static daemon processes the first wave and stops cleanly: group mode goes on from its commits
     const sent = await wave(200)
+    const staticRun = kasper(['run', ECHO_JOB, '--workers', '2'], env)
+    await waitFor(allCommitted, 30_000)
+    staticRun.child.kill('SIGTERM')
+    expect(await staticRun.exit).toBe(0)
+    sent.push(...(await wave(200)))
     const a = kasper(['run', ECHO_JOB, '--assignment', 'group', '--workers', '2'], env)
     await waitFor(() => (lastAssignment(a)?.length === PARTITIONS ? true : undefined), 30_000)
     await waitFor(allCommitted, 30_000)
@@ -75,7 +81,8 @@ describe('group assignment (--assignment group) on the real broker', () => {
     a.child.kill('SIGTERM')
     expect(await a.exit).toBe(0)
 
-    // every rebalance finished its batches and committed before the partitions moved: no replays
+    // every rebalance (and the move from static mode) finished its batches and committed before the
+    // partitions moved: no replays
     const out = await readTopic(kafka, names.output, sent.length)
     expect(out.map((m) => m.value).sort()).toEqual(sent.sort())
     expect(a.output()).toMatch(
@@ -118,6 +125,25 @@ describe('group assignment (--assignment group) on the real broker', () => {
     const out = await readTopic(kafka, names.output, sent.length)
     expect(new Set(out.map((m) => m.value))).toEqual(new Set(sent))
   }, 240_000)
+
+  it('a process() longer than the session timeout costs no membership: heartbeats do not wait for batches', async () => {
+    const { wave, env, allCommitted } = await setUp()
+    // every batch takes 8 s, the session times out after 6 s without heartbeats
+    const slowEnv = { ...env, KASPER_TEST_MODE: 'slow', KASPER_TEST_SLOW_MS: '8000', KASPER_TEST_BATCH_SIZE: '1000' }
+    const flags = ['--assignment', 'group', '--session-timeout-ms', '6000']
+    const a = kasper(['run', ECHO_JOB, ...flags], slowEnv)
+    const b = kasper(['run', ECHO_JOB, ...flags], slowEnv)
+    await waitFor(() => (lastAssignment(a)?.length === 2 && lastAssignment(b)?.length === 2 ? true : undefined), 60_000)
+    const ended = () => (a.output() + b.output()).match(/assignment ended/g)?.length ?? 0
+    const before = [assignments(a).length, assignments(b).length, ended()]
+    await wave(40)
+    await waitFor(allCommitted, 60_000)
+    for (const run of [a, b]) run.child.kill('SIGTERM')
+    expect(await a.exit).toBe(0)
+    expect(await b.exit).toBe(0)
+    // no generation ended while the slow batches ran: the same assignments, no rejoin
+    expect([assignments(a).length, assignments(b).length, ended()]).toEqual(before)
+  }, 120_000)
 
   it('a static daemon on a job whose group has live members is refused (exit 2, KASPER_ASSIGNMENT_CONFLICT)', async () => {
     const { wave, env } = await setUp()
