@@ -8,6 +8,9 @@ export interface HealthState {
   /** True when every slice is reading. */
   ready: boolean
   slices: { slice: number; partitions: readonly number[]; running: boolean }[]
+  /** Group assignment: the generation this daemon joined (null while it joins), and its partitions. */
+  generation?: number | null
+  assigned?: readonly number[]
 }
 
 /** GET /metrics (Prometheus text), /healthz and /readyz (200 or 503, JSON body). */
