@@ -17,7 +17,7 @@ import { runTopicProcessor } from './modes/topic-processor.js'
 import { type WorkloadName, workload } from './workloads.js'
 
 export interface ModeSpec {
-  /** raw-kafkajs | topic-processor | supervisor-<workers> */
+  /** raw-kafkajs | topic-processor | supervisor-<workers> | group-<daemons> (one worker each) */
   mode: string
   workload: WorkloadName
   bootstrap: string
@@ -98,19 +98,30 @@ async function main(spec: ModeSpec): Promise<Omit<ModeResult, 'cpuSeconds'> & { 
       BENCH_PARTITIONS: String(spec.partitions),
       BENCH_BATCH_SIZE: String(batchSize),
     })
-    const supervisor = new Supervisor({
-      jobPath: resolve('dist/bench/jobs/bench-job.js'),
-      workers: Number(spec.mode.split('-')[1]),
-      metricsPort: null,
-      logger: silentLogger,
-      ...(process.env.BENCH_WORKER_YOUNG_MB
-        ? { workerMaxYoungGenerationMb: Number(process.env.BENCH_WORKER_YOUNG_MB) }
-        : {}),
-      ...(process.env.BENCH_WORKER_OLD_MB ? { workerMaxOldGenerationMb: Number(process.env.BENCH_WORKER_OLD_MB) } : {}),
-    })
-    await supervisor.start()
+    // supervisor-<workers>: one daemon, static assignment; group-<daemons>: that many one-worker
+    // daemons in this process, sharing the partitions through the job's consumer group
+    const group = spec.mode.startsWith('group-')
+    const count = Number(spec.mode.split('-')[1])
+    const supervisors = Array.from(
+      { length: group ? count : 1 },
+      () =>
+        new Supervisor({
+          jobPath: resolve('dist/bench/jobs/bench-job.js'),
+          workers: group ? 1 : count,
+          metricsPort: null,
+          logger: silentLogger,
+          ...(group ? { assignment: 'group' as const } : {}),
+          ...(process.env.BENCH_WORKER_YOUNG_MB
+            ? { workerMaxYoungGenerationMb: Number(process.env.BENCH_WORKER_YOUNG_MB) }
+            : {}),
+          ...(process.env.BENCH_WORKER_OLD_MB
+            ? { workerMaxOldGenerationMb: Number(process.env.BENCH_WORKER_OLD_MB) }
+            : {}),
+        }),
+    )
+    await Promise.all(supervisors.map((s) => s.start()))
     while (!(await done())) await new Promise((r) => setTimeout(r, 200))
-    await supervisor.stop()
+    await Promise.all(supervisors.map((s) => s.stop()))
   }
   const seconds = (finishedAt - started) / 1000
   const cpu = process.cpuUsage(cpu0)

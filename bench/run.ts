@@ -104,7 +104,11 @@ async function runModeProcess(spec: ModeSpec): Promise<ModeResult> {
   const measured = JSON.parse(out.trim().split('\n').at(-1) ?? '{}') as ModeResult
   return {
     ...measured,
-    mode: spec.mode.startsWith('supervisor-') ? `supervisor-${spec.mode.split('-')[1]}w` : spec.mode,
+    mode: spec.mode.startsWith('supervisor-')
+      ? `supervisor-${spec.mode.split('-')[1]}w`
+      : spec.mode.startsWith('group-')
+        ? `group-${spec.mode.split('-')[1]}x1w`
+        : spec.mode,
     cpuSeconds: { node: measured.cpuSeconds.node, broker: null },
   }
 }
@@ -230,6 +234,7 @@ async function main() {
   }
   await runMode('supervisor-1', 'pass-through')
   await runMode('supervisor-2', 'pass-through')
+  await runMode('group-2', 'pass-through')
   await runMode('topic-processor', 'cpu')
   await runMode('supervisor-1', 'cpu')
   await runMode('supervisor-2', 'cpu')
@@ -251,6 +256,11 @@ async function main() {
       find('kafka-streams', 'pass-through'),
     ),
     twoWorkersOverOneCpu: ratio(find('supervisor-2w', 'cpu'), find('supervisor-1w', 'cpu')),
+    // group assignment's cost: two one-worker daemons in one consumer group against one two-worker daemon
+    groupTwoDaemonsOverStaticTwoWorkers: ratio(
+      find('group-2x1w', 'pass-through'),
+      find('supervisor-2w', 'pass-through'),
+    ),
     topicProcessorPassThroughOverKafkaConsumerTool: round(
       (find('topic-processor', 'pass-through')?.perSecond ?? 0) / consumerPerSecond,
     ),

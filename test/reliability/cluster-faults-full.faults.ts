@@ -1,8 +1,8 @@
 /**
  * The rest of the broker fault suite on a 3-node cluster, run by `npm run faults` (not by `npm
  * test`: about 6 minutes): a rolling restart of every broker then a kill -9, a partition
- * reassignment with preferred-leader elections, and one broker down for longer than the request
- * timeout. Each under a live input, audited from outside the process (cluster-faults.ts).
+ * reassignment with preferred-leader elections, three daemons under group assignment with one
+ * killed and started again, and one broker down for longer than the request timeout. Each under a live input, audited from outside the process (cluster-faults.ts).
  */
 import { describe, it } from 'vitest'
 import { leaderOfBoth, rollingRestart, runFaultScenario } from './cluster-faults.js'
@@ -41,6 +41,31 @@ describe('broker faults on a 3-node cluster, the full set', () => {
           await sleep(2000)
         }
       }),
+    )
+  }, 600_000)
+
+  it('group assignment, three daemons: kill -9 of one, the others take its share within the session timeout; started again, it takes a share back', async () => {
+    const daemons = [0, 1, 2].map(() => ['--assignment', 'group', '--session-timeout-ms', '6000', '--workers', '1'])
+    checkFigures(
+      await runFaultScenario(
+        cluster(),
+        'group-three-daemons',
+        async (ctx) => {
+          ctx.log('kill -9 of daemon 2; its share waits for the session timeout (6 s), then moves')
+          await ctx.stopDaemon(2, 'SIGKILL')
+          await sleep(15_000)
+          ctx.log('daemon 2 started again: the group rebalances over three members')
+          ctx.startDaemon(2)
+          await sleep(10_000)
+          const victim = await leaderOfBoth(ctx)
+          ctx.log(`kill -9 node ${victim} under the rebalanced group, then start it again`)
+          await ctx.cluster.stop(victim, 'SIGKILL')
+          await sleep(4000)
+          await ctx.cluster.startNode(victim)
+          await ctx.cluster.waitInSync([ctx.input, ctx.output])
+        },
+        { partitions: 6, daemons },
+      ),
     )
   }, 600_000)
 

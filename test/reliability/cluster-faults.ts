@@ -7,7 +7,7 @@
  *   commitsAtEnd            every input partition's committed offset reached its end offset
  */
 import { type ChildProcess, spawn } from 'node:child_process'
-import { mkdtempSync, openSync, readFileSync } from 'node:fs'
+import { appendFileSync, mkdtempSync, openSync, readFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
 import type { TestCluster } from '../helpers/cluster.js'
@@ -23,6 +23,10 @@ export interface FaultContext {
   log: (line: string) => void
   /** kill -9 of daemon `index`, then the same daemon (same arguments) started again. */
   killDaemon: (index: number) => Promise<void>
+  /** Ends daemon `index` with `signal` (and waits for it to exit). */
+  stopDaemon: (index: number, signal: NodeJS.Signals) => Promise<void>
+  /** Starts daemon `index` again, with its arguments. */
+  startDaemon: (index: number) => void
 }
 
 export interface FaultFigures {
@@ -45,6 +49,10 @@ export interface FaultFigures {
   commitsAtEnd: boolean
   commitSamples: number
   sliceFailures: number
+  /** Group assignment: assignments that ended (rebalances seen by the daemons, summed). */
+  assignmentsEnded?: number
+  /** Group assignment: from a daemon's kill to the first new assignment of the others. */
+  takeoverMs?: number
   seconds: number
 }
 
@@ -86,7 +94,7 @@ function liveProducer(ctx: FaultContext, perTick: number) {
 }
 
 function daemon(
-  ctx: Omit<FaultContext, 'killDaemon'>,
+  ctx: Omit<FaultContext, 'killDaemon' | 'stopDaemon' | 'startDaemon'>,
   name: string,
   logFile: string,
   args: readonly string[],
@@ -137,13 +145,27 @@ export async function runFaultScenario(
   }
   await cluster.createTopics([names.input, names.output], partitions)
   const runs = daemons.map((args) => daemon(base, names.name, logFile, args))
+  const stopDaemon = async (index: number, signal: NodeJS.Signals) => {
+    const run = runs[index] as (typeof runs)[number]
+    if (run.child.exitCode !== null || run.child.signalCode !== null) return
+    run.child.kill(signal)
+    await run.exit
+    // a marker in the daemons' log, so the takeover time can be read from it
+    appendFileSync(
+      logFile,
+      `${JSON.stringify({ time: Date.now(), msg: `test: daemon ${index} ended by ${signal}` })}\n`,
+    )
+  }
+  const startDaemon = (index: number) => {
+    runs[index] = daemon(base, names.name, logFile, daemons[index] ?? [])
+  }
   const ctx: FaultContext = {
     ...base,
+    stopDaemon,
+    startDaemon,
     killDaemon: async (index) => {
-      const run = runs[index] as (typeof runs)[number]
-      run.child.kill('SIGKILL')
-      await run.exit
-      runs[index] = daemon(base, names.name, logFile, daemons[index] ?? [])
+      await stopDaemon(index, 'SIGKILL')
+      startDaemon(index)
     },
   }
   const group = `kasper-topic-processor-${names.name}`
@@ -218,6 +240,7 @@ export async function runFaultScenario(
       commitsAtEnd: caughtUp,
       commitSamples: samples.length,
       sliceFailures: (log.match(/"slice \d+ failed/g) ?? []).length,
+      ...groupFigures(log),
       seconds: Math.round((Date.now() - started) / 1000),
     }
   } finally {
@@ -225,6 +248,19 @@ export async function runFaultScenario(
     for (const run of runs) if (run.child.exitCode === null) run.child.kill('SIGKILL')
     await producer.stop().catch(() => {})
   }
+}
+
+/** Rebalances, and the takeover after the first daemon killed, from the daemons' JSON log lines. */
+function groupFigures(log: string): Pick<FaultFigures, 'assignmentsEnded' | 'takeoverMs'> {
+  const lines = log
+    .split('\n')
+    .filter((l) => l.startsWith('{'))
+    .map((l) => JSON.parse(l) as { time: number; msg: string })
+  const ended = lines.filter((l) => l.msg.startsWith('assignment ended')).length
+  if (!lines.some((l) => l.msg.startsWith('assignment received'))) return {}
+  const killed = lines.find((l) => /^test: daemon \d+ ended by SIGKILL/.test(l.msg))
+  const next = killed && lines.find((l) => l.time > killed.time && l.msg.startsWith('assignment received'))
+  return { assignmentsEnded: ended, ...(killed && next ? { takeoverMs: next.time - killed.time } : {}) }
 }
 
 async function waitUntil(check: () => boolean, timeoutMs: number, what: string): Promise<void> {
