@@ -6,6 +6,7 @@
  * prepares the rebalance), and only then does the member rejoin. Heartbeats run here, in the
  * supervisor's thread, so a long process() in a worker never costs the membership.
  */
+import { ErrorCodes, KasperError } from '../src/errors.js'
 import { type GroupGeneration, GroupMember, type MembershipEnd } from '../src/kafka/group-member.js'
 import type { Logger } from '../src/logging/logger.js'
 import { consumerGroupId } from '../src/processor/options.js'
@@ -103,6 +104,11 @@ export class GroupAssignment {
         this.#wake = undefined
         this.#current = undefined
         if (end.reason === 'stop') break
+        // a duplicate group.instance.id: stop this daemon's slices, then fail (the supervisor halts)
+        if (KasperError.is('error' in end ? end.error : undefined, ErrorCodes.GROUP_JOIN_FAILED)) {
+          await this.host.stopSlices()
+          throw (end as { error: KasperError }).error
+        }
         endedAt = Date.now()
         this.metrics.rebalances.inc({ reason: end.reason })
         this.logger.info(

@@ -99,6 +99,7 @@ export class GroupMember {
           this.#memberId = (error as { memberId?: string }).memberId ?? ''
           continue
         }
+        if (type === 'FENCED_INSTANCE_ID') throw this.#duplicateInstance(error)
         if (type !== undefined && GENERATION_OVER.has(type)) {
           this.#memberId = ''
           continue
@@ -203,6 +204,10 @@ export class GroupMember {
         } catch (error) {
           const type = (error as { type?: string }).type
           if (type === 'REBALANCE_IN_PROGRESS') return resolveEnd({ reason: 'rebalance' })
+          // another daemon joined with this member's group.instance.id: rejoining would fence it in
+          // turn, and so on; this daemon gives up instead, as Kafka's own consumers do
+          if (type === 'FENCED_INSTANCE_ID')
+            return resolveEnd({ reason: 'fenced', error: this.#duplicateInstance(error) })
           if (type !== undefined && GENERATION_OVER.has(type)) {
             if (!groupInstanceId) this.#memberId = ''
             return resolveEnd({ reason: 'fenced', error })
@@ -241,6 +246,15 @@ export class GroupMember {
       this.options.logger.warn({ err: error }, 'leaving the group failed: the coordinator will expire this member')
     }
     this.#memberId = ''
+  }
+
+  /** Another member uses this member's group.instance.id: a configuration error, not retriable. */
+  #duplicateInstance(error: unknown): KasperError {
+    return new KasperError(
+      ErrorCodes.GROUP_JOIN_FAILED,
+      `another daemon of group ${this.options.groupId} uses group instance id "${this.options.groupInstanceId}": give each daemon its own --group-instance-id`,
+      { cause: error, retriable: false },
+    )
   }
 
   #send(broker: KafkaBroker, apiKey: number | undefined, definition: unknown, args: Record<string, unknown>) {

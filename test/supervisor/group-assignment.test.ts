@@ -145,6 +145,22 @@ describe('group assignment (--assignment group) on the real broker', () => {
     expect([assignments(a).length, assignments(b).length, ended()]).toEqual(before)
   }, 120_000)
 
+  it('two daemons with one --group-instance-id: the one fenced stops with exit 2 naming the id, the other runs on', async () => {
+    const { wave, env, allCommitted } = await setUp()
+    const flags = ['--assignment', 'group', '--group-instance-id', 'same-pod', '--session-timeout-ms', '6000']
+    const a = kasper(['run', ECHO_JOB, ...flags], env)
+    await waitFor(() => (lastAssignment(a)?.length === PARTITIONS ? true : undefined), 30_000)
+    const b = kasper(['run', ECHO_JOB, ...flags], env)
+    expect(await a.exit).toBe(2)
+    expect(a.output()).toMatch(/"code":"KASPER_GROUP_JOIN_FAILED"/)
+    expect(a.output()).toMatch(/uses group instance id \\"same-pod\\": give each daemon its own --group-instance-id/)
+    await waitFor(() => (lastAssignment(b)?.length === PARTITIONS ? true : undefined), 30_000)
+    await wave(40)
+    await waitFor(allCommitted, 30_000)
+    b.child.kill('SIGTERM')
+    expect(await b.exit).toBe(0)
+  }, 120_000)
+
   it('a static daemon on a job whose group has live members is refused (exit 2, KASPER_ASSIGNMENT_CONFLICT)', async () => {
     const { wave, env } = await setUp()
     const a = kasper(['run', ECHO_JOB, '--assignment', 'group'], env)
