@@ -45,6 +45,7 @@ export {
 export { consumerGroupId, TopicProcessor, type TopicProcessorOptions } from './processor/index.js'
 export {
   bufferCodec,
+  type CassandraClient,
   CassandraMultiStore,
   CassandraStore,
   type CassandraStoreOptions,

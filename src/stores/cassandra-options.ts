@@ -1,4 +1,3 @@
-import type { Client } from 'cassandra-driver'
 import { z } from 'zod'
 import type { MetricsProvider } from '../metrics/provider.js'
 import { parseOptions } from '../options.js'
@@ -9,8 +8,19 @@ const isCodec = (v: unknown): v is Codec<unknown> =>
   v !== null &&
   typeof (v as Codec<unknown>).encode === 'function' &&
   typeof (v as Codec<unknown>).decode === 'function'
-const isClient = (v: unknown): v is Client =>
-  typeof v === 'object' && v !== null && typeof (v as Client).execute === 'function'
+/**
+ * What the stores use of a cassandra-driver `Client`, structurally, so that kasper-ts's own types do
+ * not need the driver (an optional peer dependency): pass your `new Client({ ... })`.
+ */
+export interface CassandraClient {
+  execute(
+    query: string,
+    params?: unknown[],
+    options?: Record<string, unknown>,
+  ): Promise<{ rows: Record<string, unknown>[]; rowLength: number; first(): Record<string, unknown> | null }>
+}
+const isClient = (v: unknown): v is CassandraClient =>
+  typeof v === 'object' && v !== null && typeof (v as CassandraClient).execute === 'function'
 const isMetrics = (v: unknown): v is MetricsProvider =>
   typeof v === 'object' && v !== null && typeof (v as MetricsProvider).histogram === 'function'
 
@@ -28,7 +38,7 @@ const consistency = z.enum(['one', 'localOne', 'quorum', 'localQuorum', 'eachQuo
 export const cassandraStoreSchema = z
   .object({
     /** A connected cassandra-driver Client (its contact points, data center, auth and TLS are yours). */
-    client: z.custom<Client>(isClient, 'client must be a cassandra-driver Client'),
+    client: z.custom<CassandraClient>(isClient, 'client must be a cassandra-driver Client'),
     /** The keyspace of the store's table (it must exist: its replication is an operator's choice). */
     keyspace: identifier('keyspace'),
     /** The store's table, created on first use as (key text PRIMARY KEY, value blob, expires_at bigint). */

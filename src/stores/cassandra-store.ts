@@ -4,9 +4,11 @@
  * concurrent prepared writes, each at the configured consistency (LOCAL_QUORUM by default). The
  * multi-tenant store keeps every tenant in one table, under a `<tenant>/` key prefix.
  */
-import { type Client, types } from 'cassandra-driver'
+import { createRequire } from 'node:module'
+import type { types as CassandraTypes } from 'cassandra-driver'
 import { StoreError } from '../errors.js'
 import {
+  type CassandraClient,
   type CassandraStoreOptions,
   parseCassandraStoreOptions,
   type ResolvedCassandraOptions,
@@ -14,6 +16,17 @@ import {
 import { bufferCodec, type Codec } from './codecs.js'
 import { StoreMetrics } from './store-metrics.js'
 import { type KeyValueStore, type MultiStore, type PutOptions, type TenantKey, TenantMap } from './types.js'
+
+/**
+ * cassandra-driver's types, loaded when the first Cassandra store is built: the driver is an
+ * optional peer dependency (the application that uses these stores installs it and makes the
+ * Client), and loading it costs ~140 ms that no other user of kasper-ts should pay.
+ */
+let driverTypes: typeof CassandraTypes | undefined
+function cassandraTypes(): typeof CassandraTypes {
+  driverTypes ??= (createRequire(import.meta.url)('cassandra-driver') as { types: typeof CassandraTypes }).types
+  return driverTypes
+}
 
 /** Runs `fn` over `items`, at most `limit` at a time; rejects with the first failure. */
 async function mapLimit<T, R>(items: readonly T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {
@@ -31,8 +44,9 @@ async function mapLimit<T, R>(items: readonly T[], limit: number, fn: (item: T) 
 
 /** @internal The CQL side shared by the single and the multi-tenant store, over full keys. */
 export class CassandraIO<V> {
-  readonly #client: Client
+  readonly #client: CassandraClient
   readonly #table: string
+  readonly #types: typeof CassandraTypes
   #ready: Promise<void> | undefined
 
   constructor(
@@ -41,6 +55,7 @@ export class CassandraIO<V> {
   ) {
     this.#client = options.client
     this.#table = `${options.keyspace}.${options.table}`
+    this.#types = cassandraTypes()
   }
 
   async #run<T>(operation: string, call: () => Promise<T>): Promise<T> {
@@ -54,7 +69,8 @@ export class CassandraIO<V> {
   }
 
   #ensureTable(operation: string): Promise<void> {
-    this.#ready ??= this.#client
+    if (this.#ready) return this.#ready
+    const ready = this.#client
       .execute(`CREATE TABLE IF NOT EXISTS ${this.#table} (key text PRIMARY KEY, value blob, expires_at bigint)`, [], {
         readTimeout: Math.max(this.options.timeoutMs, 30_000),
       })
@@ -65,13 +81,14 @@ export class CassandraIO<V> {
           throw new StoreError(operation, `creating ${this.#table}: ${(error as Error).message}`, error)
         },
       )
-    return this.#ready
+    this.#ready = ready
+    return ready
   }
 
   #exec(query: string, params: unknown[], consistency: ResolvedCassandraOptions['readConsistency']) {
     return this.#client.execute(query, params, {
       prepare: true,
-      consistency: types.consistencies[consistency],
+      consistency: this.#types.consistencies[consistency],
       readTimeout: this.options.timeoutMs,
     })
   }
@@ -81,7 +98,7 @@ export class CassandraIO<V> {
     if (keys.length === 0) return []
     const { read, inChunkSize, concurrency, readConsistency } = this.options
     return this.#run(operation, async () => {
-      const found = new Map<string, { value: Buffer | null; expires_at: types.Long | null }>()
+      const found = new Map<string, { value: Buffer | null; expires_at: CassandraTypes.Long | null }>()
       const select = `SELECT key, value, expires_at FROM ${this.#table} WHERE key`
       if (read === 'in') {
         const chunks: string[][] = []
@@ -116,7 +133,7 @@ export class CassandraIO<V> {
     const encoded = entries.map(([key, value]) => [key, Buffer.from(this.codec.encode(value))] as const)
     const ttl = options?.ttlMs ?? this.options.ttlMs
     await this.#run(operation, async () => {
-      const expiresAt = ttl === undefined ? null : types.Long.fromNumber(Date.now() + ttl)
+      const expiresAt = ttl === undefined ? null : this.#types.Long.fromNumber(Date.now() + ttl)
       const query =
         ttl === undefined
           ? `INSERT INTO ${this.#table} (key, value, expires_at) VALUES (?, ?, ?)`

@@ -1,4 +1,4 @@
-export type { CassandraStoreOptions } from './cassandra-options.js'
+export type { CassandraClient, CassandraStoreOptions } from './cassandra-options.js'
 export { CassandraMultiStore, CassandraStore } from './cassandra-store.js'
 export { bufferCodec, type Codec, jsonCodec, stringCodec } from './codecs.js'
 export type { ElasticsearchMultiStoreOptions, ElasticsearchStoreOptions } from './elasticsearch-options.js'
