@@ -1,6 +1,6 @@
 /** Pure pieces of one batch's life, kept apart from the loop: where a batch sits, running process() with a time limit, and the overlap rule. */
 import { ErrorCodes, KasperError, PartitionOverlapError } from '../errors.js'
-import type { CommittedOffset } from '../kafka/offsets.js'
+import type { CommittedOffset } from '../kafka/client.js'
 import { parseTpKey } from '../kafka/topic-partitions.js'
 import type { IncomingMessage, MessageProcessor, Sender } from '../types.js'
 

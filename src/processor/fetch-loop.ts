@@ -4,9 +4,7 @@
  * (back-pressure), and wakes the main loop when data arrives or when it fails.
  */
 import { FetchError, KasperError } from '../errors.js'
-import type { KafkaCluster } from '../kafka/cluster.js'
-import { fetchLogBounds } from '../kafka/offsets.js'
-import { FetchOffsetOutOfRange, type PartitionReader } from '../kafka/partition-reader.js'
+import { type ClientConnection, FetchOffsetOutOfRange, type InputReader } from '../kafka/client.js'
 import { type TopicPartition, tpKey } from '../kafka/topic-partitions.js'
 import type { Logger } from '../logging/logger.js'
 import type { ResolvedTopicProcessorOptions } from './options.js'
@@ -18,8 +16,8 @@ export interface FetchLoopContext {
   options: ResolvedTopicProcessorOptions
   logger: Logger
   session: {
-    cluster: KafkaCluster
-    reader: PartitionReader
+    connection: ClientConnection
+    reader: InputReader
     partitions: readonly TopicPartition[]
     highWatermarks: Map<string, string>
   }
@@ -83,7 +81,7 @@ export async function runFetchLoop(ctx: FetchLoopContext): Promise<void> {
 async function resetOutOfRange(ctx: FetchLoopContext, error: FetchOffsetOutOfRange): Promise<void> {
   const { topic, partition, offset } = error
   const key = tpKey(topic, partition)
-  const bounds = (await fetchLogBounds(ctx.session.cluster, [{ topic, partition }])).get(key)
+  const bounds = (await ctx.session.connection.logBounds([{ topic, partition }])).get(key)
   if (!bounds) throw error
   const [start] = resolveStartOffsets(
     [{ topic, partition }],

@@ -1,32 +1,29 @@
 /**
  * Opening a TopicProcessor's session: check the input layout, create the processors, connect to
- * Kafka (metadata and offsets, fetches, produce: three protocol-level clusters), read the committed
- * offsets and log bounds, and resolve where each topic-partition starts.
+ * Kafka through the client seam (src/kafka/client.ts), read the committed offsets and log bounds,
+ * and resolve where each topic-partition starts.
  */
 import { ErrorCodes, KasperError, ProcessorMissingError } from '../errors.js'
-import { createCluster, type KafkaCluster } from '../kafka/cluster.js'
-import { fetchLogBounds, GroupOffsets } from '../kafka/offsets.js'
-import { PartitionReader } from '../kafka/partition-reader.js'
-import { OutputProducer } from '../kafka/producer.js'
-import { checkTopicLayout } from '../kafka/topic-layout.js'
+import {
+  type ClientConnection,
+  type InputReader,
+  type KafkaClient,
+  kafkajsProtocolClient,
+  mayRecover,
+  type OffsetStore,
+  type OutputWriter,
+} from '../kafka/client.js'
 import { type TopicPartition, topicPartitions, tpKey } from '../kafka/topic-partitions.js'
-import { mayRecover } from '../kafka/transient-errors.js'
 import type { Logger } from '../logging/logger.js'
 import type { MessageProcessor, MessageProcessors } from '../types.js'
 import type { ResolvedTopicProcessorOptions } from './options.js'
 import { resolveStartOffsets } from './start-offsets.js'
 
 export interface Session {
-  /** Offsets, log bounds and metadata. */
-  cluster: KafkaCluster
-  /**
-   * Fetches only. Kafka answers a connection's requests in order, so a commit sent behind a fetch
-   * that the broker holds for fetchMaxWaitMs would wait for it: fetches get their own connections.
-   */
-  fetchCluster: KafkaCluster
-  producer: OutputProducer
-  offsets: GroupOffsets
-  reader: PartitionReader
+  connection: ClientConnection
+  producer: OutputWriter
+  offsets: OffsetStore
+  reader: InputReader
   processors: Map<number, MessageProcessor>
   /** Every input topic-partition this processor reads. */
   partitions: TopicPartition[]
@@ -44,21 +41,17 @@ export async function openSession(
   logger: Logger,
 ): Promise<Session> {
   const { kafka, inputTopics, inputPartitions } = options
-  await checkTopicLayout(kafka, inputTopics, inputPartitions)
+  const client: KafkaClient = kafkajsProtocolClient(kafka, {
+    unavailableTimeoutMs: options.unavailableTimeoutMs,
+    logger,
+  })
+  await client.checkInputLayout(inputTopics, inputPartitions)
   const processors = await resolveProcessors(source, inputPartitions)
-  const cluster = createCluster(kafka)
-  const fetchCluster = createCluster(kafka)
-  const producer = OutputProducer.create(kafka, { unavailableTimeoutMs: options.unavailableTimeoutMs, logger })
+  const connection = await client.connect(inputTopics)
   try {
-    await Promise.all([cluster.connect(), fetchCluster.connect()])
-    await Promise.all([
-      cluster.addMultipleTargetTopics([...inputTopics]),
-      fetchCluster.addMultipleTargetTopics([...inputTopics]),
-    ])
-    await producer.connect()
-    const offsets = new GroupOffsets(cluster, groupId, options.unavailableTimeoutMs, options.groupGeneration)
+    const offsets = connection.offsets(groupId, options.groupGeneration)
     const all = topicPartitions(inputTopics, inputPartitions)
-    const [committed, bounds] = await Promise.all([offsets.fetchCommitted(all), fetchLogBounds(cluster, all)])
+    const [committed, bounds] = await Promise.all([offsets.fetchCommitted(all), connection.logBounds(all)])
     const start = resolveStartOffsets(all, committed, bounds, options, logger)
     for (const s of start) {
       logger.info(
@@ -72,16 +65,15 @@ export async function openSession(
         'consuming topic-partition',
       )
     }
-    const reader = new PartitionReader(fetchCluster, start, {
+    const reader = connection.reader(start, {
       maxWaitMs: options.fetchMaxWaitMs,
       maxBytes: options.fetchMaxBytes,
       maxBytesPerPartition: options.fetchMaxBytesPerPartition,
       unavailableTimeoutMs: options.unavailableTimeoutMs,
     })
     return {
-      cluster,
-      fetchCluster,
-      producer,
+      connection,
+      producer: connection.writer,
       offsets,
       reader,
       processors,
@@ -91,7 +83,7 @@ export async function openSession(
       highWatermarks: new Map([...bounds].map(([k, b]) => [k, b.end])),
     }
   } catch (error) {
-    await Promise.allSettled([producer.disconnect(), cluster.disconnect(), fetchCluster.disconnect()])
+    await connection.close()
     throw error
   }
 }

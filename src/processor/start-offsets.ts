@@ -1,5 +1,5 @@
 import { OffsetOutOfRangeError } from '../errors.js'
-import type { LogBounds, TopicPartitionOffset } from '../kafka/offsets.js'
+import type { LogBounds, TopicPartitionOffset } from '../kafka/client.js'
 import { tpKey } from '../kafka/topic-partitions.js'
 import type { Logger } from '../logging/logger.js'
 

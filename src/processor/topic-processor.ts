@@ -23,9 +23,8 @@ import {
   type OutputErrorCode,
   ProcessorMissingError,
 } from '../errors.js'
-import type { TopicPartitionOffset } from '../kafka/offsets.js'
+import { mayRecover, type TopicPartitionOffset } from '../kafka/client.js'
 import { parseTpKey, tpKey } from '../kafka/topic-partitions.js'
-import { mayRecover } from '../kafka/transient-errors.js'
 import type { Logger } from '../logging/logger.js'
 import { BatchSender } from '../sender/sender.js'
 import type { IncomingMessage, MessageProcessor, MessageProcessors, OutgoingMessage } from '../types.js'
@@ -195,11 +194,7 @@ export class TopicProcessor {
       await this.#commitInFlight
       if (session) {
         this.#updateLag(session)
-        await Promise.allSettled([
-          session.producer.disconnect(),
-          session.cluster.disconnect(),
-          session.fetchCluster.disconnect(),
-        ])
+        await session.connection.close()
       }
       this.#state = 'closed'
       this.#logger.info({}, 'TopicProcessor closed')

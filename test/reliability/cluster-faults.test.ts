@@ -1,9 +1,13 @@
 /**
  * Broker faults on a 3-node cluster (replication factor 3, min.insync.replicas 2) under a live
  * input, audited from outside the process: the quick scenario, in `npm test`. `npm run faults`
- * also runs cluster-faults-full.faults.ts (a rolling restart, a reassignment, a long outage).
+ * also runs cluster-faults-full.faults.ts (a rolling restart, a reassignment, a long outage). The
+ * client seam's conformance suite runs here too, on the cluster, with a leader killed mid-way.
  */
 import { describe, it } from 'vitest'
+import { kafkajsProtocolClient } from '../../src/kafka/client.js'
+import { silentLogger } from '../../src/logging/logger.js'
+import { describeClientConformance } from '../kafka/client-conformance.js'
 import { type FaultContext, leaderOfBoth, runFaultScenario } from './cluster-faults.js'
 import { checkFigures, useFaultCluster } from './fault-report.js'
 
@@ -51,3 +55,24 @@ describe('broker faults on a 3-node cluster, audited from outside', () => {
     checkFigures(await runFaultScenario(cluster(), 'group-kill-leader', groupFaults, { daemons }))
   }, 600_000)
 })
+
+describeClientConformance(
+  'kafkajs-protocol on the 3-node cluster',
+  (kafka, unavailableTimeoutMs) => kafkajsProtocolClient(kafka, { unavailableTimeoutMs, logger: silentLogger }),
+  () => {
+    const c = cluster()
+    return {
+      kafka: c.kafka,
+      createTopics: (topics, partitions) => c.createTopics(topics, partitions),
+      async killLeaderOf(topic, partition) {
+        const leader = await c.leaderOf(topic, partition)
+        await c.stop(leader, 'SIGKILL')
+        return async () => {
+          await c.startNode(leader)
+          await c.waitInSync([topic])
+        }
+      },
+    }
+  },
+  { faults: true },
+)
