@@ -1,3 +1,4 @@
+import { getHeapSpaceStatistics } from 'node:v8'
 import type { Kafka } from 'kafkajs'
 import { createTopicsWithLeaders } from '../src/kafka/create-topics.js'
 
@@ -22,7 +23,9 @@ export function rssSampler(intervalMs = 100) {
       const m = process.memoryUsage()
       const mib = (n: number) => Math.round(n / 1048576)
       process.stderr.write(
-        `rss ${mib(m.rss)} heapUsed ${mib(m.heapUsed)} heapTotal ${mib(m.heapTotal)} external ${mib(m.external)} arrayBuffers ${mib(m.arrayBuffers)}\n`,
+        `rss ${mib(m.rss)} heapUsed ${mib(m.heapUsed)} heapTotal ${mib(m.heapTotal)} external ${mib(m.external)} arrayBuffers ${mib(m.arrayBuffers)} spaces ${getHeapSpaceStatistics()
+          .map((s) => `${s.space_name.replace('_space', '')}=${mib(s.space_size)}/${mib(s.space_used_size)}`)
+          .join(' ')}\n`,
       )
     }
     peak = Math.max(peak, rss)

@@ -112,7 +112,12 @@ export class GroupAssignment {
         endedAt = Date.now()
         this.metrics.rebalances.inc({ reason: end.reason })
         this.logger.info(
-          { generationId: generation.generationId, reason: end.reason, ...('error' in end ? { err: end.error } : {}) },
+          {
+            generationId: generation.generationId,
+            groupInstanceId: generation.groupInstanceId,
+            reason: end.reason,
+            ...('error' in end ? { err: end.error } : {}),
+          },
           'assignment ended: finishing the batches in flight, then rejoining',
         )
         await this.host.stopSlices()

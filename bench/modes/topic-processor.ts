@@ -21,6 +21,7 @@ export async function runTopicProcessor(options: {
       inputPartitions: partitions,
       batchSize,
       batchWaitMs: 1000,
+      ...(process.env.BENCH_TP_OPTIONS ? JSON.parse(process.env.BENCH_TP_OPTIONS) : {}),
     },
     () => ({
       async process(messages: readonly IncomingMessage[], sender: Sender) {

@@ -1,5 +1,7 @@
 import type { BrokerSettings } from './broker.mjs'
 
+export const NETNS_HOST: string
+export const NETNS_PORT_OFFSET: number
 export interface NodeSettings extends BrokerSettings {
   nodeId: number
 }
@@ -7,6 +9,8 @@ export interface ClusterSettings {
   nodes: NodeSettings[]
   stateDir: string
   bootstrap: string
+  /** Bootstrap for clients inside the fault tests' network namespace (NETNS listener). */
+  netnsBootstrap: string
   replication: number
   minIsr: number
 }

@@ -24,6 +24,14 @@ import {
 
 const template = join(projectRoot, 'scripts', 'kafka', 'cluster.properties.template')
 
+/**
+ * The address of the host end of the fault tests' veth (test/helpers/netns.ts): each node also
+ * listens on port + NETNS_PORT_OFFSET for clients in that network namespace and advertises this
+ * address to them.
+ */
+export const NETNS_HOST = '10.231.255.1'
+export const NETNS_PORT_OFFSET = 50
+
 /** Settings of an n-node cluster whose first node listens on `basePort`. */
 export function clusterSettings({ nodes = 3, basePort, env = process.env } = {}) {
   if (!Number.isInteger(nodes) || nodes < 1 || nodes > 9) throw new Error(`--nodes must be 1 to 9, got ${nodes}`)
@@ -54,6 +62,8 @@ export function clusterSettings({ nodes = 3, basePort, env = process.env } = {})
         '@VOTERS@': voters,
         '@REPLICATION@': String(replication),
         '@MIN_ISR@': String(minIsr),
+        '@NETNS_HOST@': NETNS_HOST,
+        '@NETNS_PORT@': String(port + NETNS_PORT_OFFSET),
       },
     }
   })
@@ -61,6 +71,8 @@ export function clusterSettings({ nodes = 3, basePort, env = process.env } = {})
     nodes: nodeSettings,
     stateDir,
     bootstrap: nodeSettings.map((n) => n.bootstrap).join(','),
+    /** Bootstrap for clients inside the fault tests' network namespace. */
+    netnsBootstrap: nodeSettings.map((n) => `${NETNS_HOST}:${n.port + NETNS_PORT_OFFSET}`).join(','),
     replication,
     minIsr,
   }

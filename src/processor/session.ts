@@ -34,10 +34,47 @@ export interface Session {
   highWatermarks: Map<string, string>
 }
 
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
+
+/**
+ * Opens the session, retrying failures to reach Kafka that may go away (a broker restarting, a
+ * leader not elected yet) for up to unavailableTimeoutMs, as a running processor does: a processor
+ * started while one broker of the cluster is down starts once metadata points elsewhere, instead of
+ * failing. The processors are resolved once. Fails with KASPER_CONNECT_FAILED (or the typed error
+ * that opening raised) when the error is permanent, time is up, or `stopping()` turns true.
+ */
 export async function openSession(
   options: ResolvedTopicProcessorOptions,
   groupId: string,
   source: MessageProcessors,
+  logger: Logger,
+  stopping: () => boolean = () => false,
+): Promise<Session> {
+  let processors: Promise<Map<number, MessageProcessor>> | undefined
+  const resolve = () => {
+    processors ??= resolveProcessors(source, options.inputPartitions)
+    return processors
+  }
+  const started = Date.now()
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await openOnce(options, groupId, resolve, logger)
+    } catch (error) {
+      const typed = KasperError.isKasperError(error) ? error : connectFailed(error)
+      const waitMs = Math.min(5000, 200 * 2 ** (attempt - 1))
+      const late = Date.now() + waitMs - started > options.unavailableTimeoutMs
+      if (KasperError.isKasperError(error) || !typed.retriable || late || stopping()) throw typed
+      logger.warn({ err: typed, attempt, retryInMs: waitMs }, 'connecting to Kafka failed: retrying')
+      await sleep(waitMs)
+      if (stopping()) throw typed
+    }
+  }
+}
+
+async function openOnce(
+  options: ResolvedTopicProcessorOptions,
+  groupId: string,
+  resolveOnce: () => Promise<Map<number, MessageProcessor>>,
   logger: Logger,
 ): Promise<Session> {
   const { kafka, inputTopics, inputPartitions } = options
@@ -46,7 +83,7 @@ export async function openSession(
     logger,
   })
   await client.checkInputLayout(inputTopics, inputPartitions)
-  const processors = await resolveProcessors(source, inputPartitions)
+  const processors = await resolveOnce()
   const connection = await client.connect(inputTopics)
   try {
     const offsets = connection.offsets(groupId, options.groupGeneration)

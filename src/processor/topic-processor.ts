@@ -38,7 +38,7 @@ import {
 } from './options.js'
 import { Notifier, PartitionBuffers } from './partition-buffers.js'
 import { ProcessorMetrics } from './processor-metrics.js'
-import { connectFailed, isProcessor, openSession, type Session } from './session.js'
+import { isProcessor, openSession, type Session } from './session.js'
 
 type State = 'idle' | 'running' | 'closing' | 'closed'
 
@@ -148,11 +148,7 @@ export class TopicProcessor {
     let lagTimer: NodeJS.Timeout | undefined
     let progressTimer: NodeJS.Timeout | undefined
     try {
-      session = await openSession(this.options, this.groupId, this.#processors, this.#logger).catch(
-        (error: unknown) => {
-          throw KasperError.isKasperError(error) ? error : connectFailed(error)
-        },
-      )
+      session = await openSession(this.options, this.groupId, this.#processors, this.#logger, () => this.#stopping)
       this.#updateLag(session)
       if (!this.#stopping) {
         const live = session

@@ -2,6 +2,7 @@
 import { Kafka, logLevel } from 'kafkajs'
 import { describe, expect, it } from 'vitest'
 import { ErrorCodes, KasperError, StoreError, TopicProcessor } from '../../src/index.js'
+import { silentLogger } from '../../src/logging/logger.js'
 import { createKafka, createTopics, uniqueName } from '../helpers/kafka.js'
 
 const options = (kafka: Kafka, topic: string) => ({
@@ -13,14 +14,16 @@ const options = (kafka: Kafka, topic: string) => ({
 const noop = { process() {} }
 
 describe('TopicProcessor start-up', () => {
-  it('an unreachable broker is KASPER_CONNECT_FAILED (retriable, with the client error as cause); ready() rejects with it', async () => {
+  it('an unreachable broker is retried for unavailableTimeoutMs, then KASPER_CONNECT_FAILED (retriable, with the client error as cause); ready() rejects with it', async () => {
     const kafka = new Kafka({
       brokers: ['127.0.0.1:1'],
       logLevel: logLevel.NOTHING,
       connectionTimeout: 200,
       retry: { retries: 0 },
     })
-    const tp = new TopicProcessor(options(kafka, 'anything'), () => noop)
+    const warnings: unknown[] = []
+    const logger = { ...silentLogger, warn: (fields: unknown) => void warnings.push(fields), child: () => logger }
+    const tp = new TopicProcessor({ ...options(kafka, 'anything'), unavailableTimeoutMs: 1500, logger }, () => noop)
     const ready = tp.ready().then(
       () => 'ready',
       (e: unknown) => e,
@@ -31,7 +34,29 @@ describe('TopicProcessor start-up', () => {
     expect((error as Error).message).toMatch(/^connecting to Kafka failed: .*ECONNREFUSED|Connection error/)
     expect((error as Error).cause).toBeDefined()
     expect(await ready).toBe(error)
+    // retried, a warning per attempt
+    expect(warnings.length).toBeGreaterThanOrEqual(2)
   })
+
+  it('close() while start-up retries an unreachable broker ends the retries', async () => {
+    const kafka = new Kafka({
+      brokers: ['127.0.0.1:1'],
+      logLevel: logLevel.NOTHING,
+      connectionTimeout: 200,
+      retry: { retries: 0 },
+    })
+    let retrying: () => void = () => {}
+    const firstRetry = new Promise<void>((r) => {
+      retrying = r
+    })
+    const logger = { ...silentLogger, warn: () => retrying(), child: () => logger }
+    const tp = new TopicProcessor({ ...options(kafka, 'anything'), unavailableTimeoutMs: 600_000, logger }, () => noop)
+    const run = tp.runLoop().catch((e: unknown) => e)
+    await firstRetry
+    await tp.close()
+    const error = await run
+    expect(KasperError.is(error, ErrorCodes.CONNECT_FAILED)).toBe(true)
+  }, 20_000)
 
   it('close() before runLoop(): ready() rejects with KASPER_CLOSED instead of hanging', async () => {
     const tp = new TopicProcessor(options(createKafka(), 'anything'), () => noop)

@@ -2,11 +2,16 @@
  * The rest of the broker fault suite on a 3-node cluster, run by `npm run faults` (not by `npm
  * test`: about 6 minutes): a rolling restart of every broker then a kill -9, a partition
  * reassignment with preferred-leader elections, three daemons under group assignment with one
- * killed and started again, and one broker down for longer than the request timeout. Each under a live input, audited from outside the process (cluster-faults.ts).
+ * killed and started again, three daemons with one in a network namespace whose network is cut,
+ * and one broker down for longer than the request timeout. Each under a live input, audited from
+ * outside the process (cluster-faults.ts).
  */
-import { describe, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
+import { ErrorCodes, type KasperError } from '../../src/errors.js'
+import { NetNamespace } from '../helpers/netns.js'
 import { leaderOfBoth, rollingRestart, runFaultScenario } from './cluster-faults.js'
 import { checkFigures, useFaultCluster } from './fault-report.js'
+import { cutNetworkOfDaemon } from './network-cut.js'
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))
 const cluster = useFaultCluster()
@@ -67,6 +72,37 @@ describe('broker faults on a 3-node cluster, the full set', () => {
         { partitions: 6, daemons },
       ),
     )
+  }, 600_000)
+
+  it('group assignment, three daemons, one in a network namespace: its network cut for 20 s, then a broker killed', async () => {
+    const ns = NetNamespace.create()
+    try {
+      const group = ['--assignment', 'group', '--session-timeout-ms', '6000', '--workers', '1']
+      const daemons = [
+        [...group, '--group-instance-id', 'cut-0'],
+        [...group, '--group-instance-id', 'cut-1'],
+        { args: [...group, '--group-instance-id', 'cut-ns'], netns: ns },
+      ]
+      const figures = await runFaultScenario(
+        cluster(),
+        'group-netns-cut-three',
+        async (ctx) => {
+          const refused = await cutNetworkOfDaemon(ctx, ns, { index: 2, instance: 'cut-ns', cutMs: 20_000 })
+          expect((refused as KasperError).code).toBe(ErrorCodes.ASSIGNMENT_LOST)
+          const victim = await leaderOfBoth(ctx)
+          ctx.log(`kill -9 node ${victim} with the daemon back in the group, then start it again`)
+          await ctx.cluster.stop(victim, 'SIGKILL')
+          await sleep(4000)
+          await ctx.cluster.startNode(victim)
+          await ctx.cluster.waitInSync([ctx.input, ctx.output])
+        },
+        { partitions: 12, daemons },
+      )
+      checkFigures(figures)
+      expect(figures.takeoverMs).toBeGreaterThan(0)
+    } finally {
+      ns.remove()
+    }
   }, 600_000)
 
   it('one broker down for longer than the request timeout (35 s)', async () => {

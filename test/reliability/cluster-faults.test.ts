@@ -4,12 +4,15 @@
  * also runs cluster-faults-full.faults.ts (a rolling restart, a reassignment, a long outage). The
  * client seam's conformance suite runs here too, on the cluster, with a leader killed mid-way.
  */
-import { describe, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
+import { ErrorCodes, type KasperError } from '../../src/errors.js'
 import { kafkajsProtocolClient } from '../../src/kafka/client.js'
 import { silentLogger } from '../../src/logging/logger.js'
+import { NetNamespace } from '../helpers/netns.js'
 import { describeClientConformance } from '../kafka/client-conformance.js'
 import { type FaultContext, leaderOfBoth, runFaultScenario } from './cluster-faults.js'
 import { checkFigures, useFaultCluster } from './fault-report.js'
+import { cutNetworkOfDaemon } from './network-cut.js'
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))
 const cluster = useFaultCluster()
@@ -48,6 +51,30 @@ async function groupFaults(ctx: FaultContext): Promise<void> {
 describe('broker faults on a 3-node cluster, audited from outside', () => {
   it('kill -9 of a leader, a controlled restart and a leader election: nothing lost, no commit ahead of output', async () => {
     checkFigures(await runFaultScenario(cluster(), 'kill-leader', killLeaderThenRestartAnother))
+  }, 600_000)
+
+  it('group assignment: a daemon whose network is cut loses its partitions, cannot commit once back, and nothing is lost', async () => {
+    const ns = NetNamespace.create()
+    try {
+      const group = ['--assignment', 'group', '--workers', '1', '--session-timeout-ms', '6000']
+      const daemons = [
+        [...group, '--group-instance-id', 'faults-host'],
+        { args: [...group, '--group-instance-id', 'faults-ns'], netns: ns },
+      ]
+      const figures = await runFaultScenario(
+        cluster(),
+        'group-netns-cut',
+        async (ctx) => {
+          const refused = await cutNetworkOfDaemon(ctx, ns, { index: 1, instance: 'faults-ns', cutMs: 15_000 })
+          expect((refused as KasperError).code).toBe(ErrorCodes.ASSIGNMENT_LOST)
+        },
+        { daemons },
+      )
+      checkFigures(figures)
+      expect(figures.takeoverMs).toBeGreaterThan(0)
+    } finally {
+      ns.remove()
+    }
   }, 600_000)
 
   it('group assignment: two daemons, kill -9 of a leader, a restart, kill -9 of a daemon: nothing lost, no commit ahead of output', async () => {

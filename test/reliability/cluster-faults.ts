@@ -12,11 +12,16 @@ import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
 import type { TestCluster } from '../helpers/cluster.js'
 import { ECHO_JOB, jobNames } from '../helpers/jobs.js'
+import type { NetNamespace } from '../helpers/netns.js'
 
 const CLI = resolve('dist/supervisor/cli/main.js')
 
 export interface FaultContext {
   cluster: TestCluster
+  /** The job's consumer group. */
+  group: string
+  /** How many daemons the scenario runs. */
+  daemons: number
   input: string
   output: string
   partitions: number
@@ -27,6 +32,40 @@ export interface FaultContext {
   stopDaemon: (index: number, signal: NodeJS.Signals) => Promise<void>
   /** Starts daemon `index` again, with its arguments. */
   startDaemon: (index: number) => void
+  /** Writes a marker line into the daemons' log (figures are read against it). */
+  mark: (msg: string, fields?: Record<string, unknown>) => number
+  /** Resolves with the first line of the daemons' JSON log that matches (given every line), waiting for it. */
+  waitForLine: (
+    match: (line: LogLine, all: readonly LogLine[]) => boolean,
+    timeoutMs: number,
+    what: string,
+  ) => Promise<LogLine>
+}
+
+/** One line of the daemons' JSON log (pino), or a test marker. */
+export interface LogLine {
+  time: number
+  msg: string
+  groupInstanceId?: string
+  generationId?: number
+  memberId?: string
+  partitions?: number[]
+  instance?: string
+  [field: string]: unknown
+}
+
+/**
+ * A daemon's extra arguments; `netns`: it runs in that network namespace and reaches the cluster
+ * only through its veth (the NETNS listener).
+ */
+export type DaemonSpec = readonly string[] | { args: readonly string[]; netns: NetNamespace }
+
+const specArgs = (spec: DaemonSpec | undefined): readonly string[] =>
+  spec === undefined ? [] : 'netns' in spec ? spec.args : (spec as readonly string[])
+const instanceOf = (spec: DaemonSpec | undefined): string | undefined => {
+  const args = specArgs(spec)
+  const at = args.indexOf('--group-instance-id')
+  return at >= 0 ? args[at + 1] : undefined
 }
 
 export interface FaultFigures {
@@ -51,7 +90,7 @@ export interface FaultFigures {
   sliceFailures: number
   /** Group assignment: assignments that ended (rebalances seen by the daemons, summed). */
   assignmentsEnded?: number
-  /** Group assignment: from a daemon's kill to the first new assignment of the others. */
+  /** Group assignment: from a daemon's kill (or network cut) to the first new assignment of another daemon. */
   takeoverMs?: number
   seconds: number
 }
@@ -94,30 +133,41 @@ function liveProducer(ctx: FaultContext, perTick: number) {
 }
 
 function daemon(
-  ctx: Omit<FaultContext, 'killDaemon' | 'stopDaemon' | 'startDaemon'>,
+  ctx: Pick<FaultContext, 'cluster' | 'input' | 'output' | 'partitions'>,
   name: string,
   logFile: string,
-  args: readonly string[],
+  spec: DaemonSpec,
 ): { child: ChildProcess; exit: Promise<number | null> } {
   const out = openSync(logFile, 'a')
-  const child = spawn(
-    process.execPath,
-    [CLI, 'run', ECHO_JOB, '--workers', '2', '--metrics-port', '0', '--max-restarts', '20', ...args],
-    {
-      env: {
-        ...process.env,
-        KASPER_TEST_BROKERS: ctx.cluster.brokers.join(','),
-        KASPER_TEST_NAME: name,
-        KASPER_TEST_INPUT: ctx.input,
-        KASPER_TEST_OUTPUT: ctx.output,
-        KASPER_TEST_PARTITIONS: String(ctx.partitions),
-        KASPER_TEST_MODE: 'echo',
-        KASPER_TEST_BATCH_SIZE: '500',
-        KASPER_TEST_LOG_LEVEL: 'warn',
-      },
-      stdio: ['ignore', out, out],
+  const netns = 'netns' in spec ? spec.netns : undefined
+  const argv = [
+    CLI,
+    'run',
+    ECHO_JOB,
+    '--workers',
+    '2',
+    '--metrics-port',
+    '0',
+    '--max-restarts',
+    '20',
+    ...specArgs(spec),
+  ]
+  // `ip netns exec` execs the program: the child is the daemon itself (signals reach it)
+  const { command, args } = netns ? netns.exec(process.execPath, argv) : { command: process.execPath, args: argv }
+  const child = spawn(command, args, {
+    env: {
+      ...process.env,
+      KASPER_TEST_BROKERS: netns ? ctx.cluster.settings.netnsBootstrap : ctx.cluster.brokers.join(','),
+      KASPER_TEST_NAME: name,
+      KASPER_TEST_INPUT: ctx.input,
+      KASPER_TEST_OUTPUT: ctx.output,
+      KASPER_TEST_PARTITIONS: String(ctx.partitions),
+      KASPER_TEST_MODE: 'echo',
+      KASPER_TEST_BATCH_SIZE: '500',
+      KASPER_TEST_LOG_LEVEL: 'warn',
     },
-  )
+    stdio: ['ignore', out, out],
+  })
   return { child, exit: new Promise((r) => child.once('exit', (code) => r(code))) }
 }
 
@@ -129,7 +179,7 @@ export async function runFaultScenario(
     partitions = 6,
     perTick = 50,
     /** Each daemon's extra arguments: one daemon by default; several with --assignment group. */
-    daemons = [[]] as readonly (readonly string[])[],
+    daemons = [[]] as readonly DaemonSpec[],
   } = {},
 ): Promise<FaultFigures> {
   const started = Date.now()
@@ -137,6 +187,7 @@ export async function runFaultScenario(
   const logFile = join(mkdtempSync(join(tmpdir(), 'kasper-faults-')), 'daemon.log')
   const base = {
     cluster,
+    group: `kasper-topic-processor-${names.name}`,
     input: names.input,
     output: names.output,
     partitions,
@@ -145,30 +196,47 @@ export async function runFaultScenario(
   }
   await cluster.createTopics([names.input, names.output], partitions)
   const runs = daemons.map((args) => daemon(base, names.name, logFile, args))
+  const mark = (msg: string, fields: Record<string, unknown> = {}) => {
+    const time = Date.now()
+    appendFileSync(logFile, `${JSON.stringify({ time, msg, ...fields })}\n`)
+    return time
+  }
   const stopDaemon = async (index: number, signal: NodeJS.Signals) => {
     const run = runs[index] as (typeof runs)[number]
     if (run.child.exitCode !== null || run.child.signalCode !== null) return
     run.child.kill(signal)
     await run.exit
     // a marker in the daemons' log, so the takeover time can be read from it
-    appendFileSync(
-      logFile,
-      `${JSON.stringify({ time: Date.now(), msg: `test: daemon ${index} ended by ${signal}` })}\n`,
-    )
+    mark(`test: daemon ${index} ended by ${signal}`, { instance: instanceOf(daemons[index]) })
   }
   const startDaemon = (index: number) => {
     runs[index] = daemon(base, names.name, logFile, daemons[index] ?? [])
   }
   const ctx: FaultContext = {
     ...base,
+    daemons: daemons.length,
     stopDaemon,
     startDaemon,
+    mark,
+    waitForLine: async (match, timeoutMs, what) => {
+      let found: LogLine | undefined
+      await waitUntil(
+        () => {
+          const all = logLines(readFileSync(logFile, 'utf8'))
+          found = all.find((line) => match(line, all))
+          return found !== undefined
+        },
+        timeoutMs,
+        what,
+      )
+      return found as LogLine
+    },
     killDaemon: async (index) => {
       await stopDaemon(index, 'SIGKILL')
       startDaemon(index)
     },
   }
-  const group = `kasper-topic-processor-${names.name}`
+  const { group } = base
   const producer = liveProducer(ctx, perTick)
 
   let sentCount = 0
@@ -250,17 +318,31 @@ export async function runFaultScenario(
   }
 }
 
-/** Rebalances, and the takeover after the first daemon killed, from the daemons' JSON log lines. */
-function groupFigures(log: string): Pick<FaultFigures, 'assignmentsEnded' | 'takeoverMs'> {
-  const lines = log
+function logLines(log: string): LogLine[] {
+  return log
     .split('\n')
     .filter((l) => l.startsWith('{'))
-    .map((l) => JSON.parse(l) as { time: number; msg: string })
+    .map((l) => JSON.parse(l) as LogLine)
+}
+
+/**
+ * Rebalances, and the takeover after the first daemon killed (or cut off): the first assignment
+ * another daemon (another group.instance.id) received after it, not the victim's own return.
+ */
+function groupFigures(log: string): Pick<FaultFigures, 'assignmentsEnded' | 'takeoverMs'> {
+  const lines = logLines(log)
   const ended = lines.filter((l) => l.msg.startsWith('assignment ended')).length
   if (!lines.some((l) => l.msg.startsWith('assignment received'))) return {}
-  const killed = lines.find((l) => /^test: daemon \d+ ended by SIGKILL/.test(l.msg))
-  const next = killed && lines.find((l) => l.time > killed.time && l.msg.startsWith('assignment received'))
-  return { assignmentsEnded: ended, ...(killed && next ? { takeoverMs: next.time - killed.time } : {}) }
+  const victim = lines.find((l) => /^test: (daemon \d+ ended by SIGKILL|network of daemon \d+ cut)/.test(l.msg))
+  const next =
+    victim &&
+    lines.find(
+      (l) =>
+        l.time > victim.time &&
+        l.msg.startsWith('assignment received') &&
+        (victim.instance === undefined || l.groupInstanceId !== victim.instance),
+    )
+  return { assignmentsEnded: ended, ...(victim && next ? { takeoverMs: next.time - victim.time } : {}) }
 }
 
 async function waitUntil(check: () => boolean, timeoutMs: number, what: string): Promise<void> {
