@@ -17,7 +17,7 @@ import { runTopicProcessor } from './modes/topic-processor.js'
 import { type WorkloadName, workload } from './workloads.js'
 
 export interface ModeSpec {
-  /** raw-kafkajs | topic-processor | supervisor-<workers> | group-<daemons> (one worker each) */
+  /** raw-kafkajs | topic-processor | supervisor-<workers> | group-<daemons> | static-<daemons> (one worker each) */
   mode: string
   workload: WorkloadName
   bootstrap: string
@@ -99,18 +99,22 @@ async function main(spec: ModeSpec): Promise<Omit<ModeResult, 'cpuSeconds'> & { 
       BENCH_BATCH_SIZE: String(batchSize),
     })
     // supervisor-<workers>: one daemon, static assignment; group-<daemons>: that many one-worker
-    // daemons in this process, sharing the partitions through the job's consumer group
+    // daemons in this process, sharing the partitions through the job's consumer group;
+    // static-<daemons>: that many one-worker daemons with static instance shares (--instance i/n),
+    // the same deployment as group-<daemons> without the group
     const group = spec.mode.startsWith('group-')
+    const instances = spec.mode.startsWith('static-')
     const count = Number(spec.mode.split('-')[1])
     const supervisors = Array.from(
-      { length: group ? count : 1 },
-      () =>
+      { length: group || instances ? count : 1 },
+      (_, index) =>
         new Supervisor({
           jobPath: resolve('dist/bench/jobs/bench-job.js'),
-          workers: group ? 1 : count,
+          workers: group || instances ? 1 : count,
           metricsPort: null,
           logger: silentLogger,
           ...(group ? { assignment: 'group' as const } : {}),
+          ...(instances ? { instance: { index, count } } : {}),
           ...(process.env.BENCH_WORKER_YOUNG_MB
             ? { workerMaxYoungGenerationMb: Number(process.env.BENCH_WORKER_YOUNG_MB) }
             : {}),

@@ -106,8 +106,8 @@ async function runModeProcess(spec: ModeSpec): Promise<ModeResult> {
     ...measured,
     mode: spec.mode.startsWith('supervisor-')
       ? `supervisor-${spec.mode.split('-')[1]}w`
-      : spec.mode.startsWith('group-')
-        ? `group-${spec.mode.split('-')[1]}x1w`
+      : spec.mode.startsWith('group-') || spec.mode.startsWith('static-')
+        ? `${spec.mode}x1w`
         : spec.mode,
     cpuSeconds: { node: measured.cpuSeconds.node, broker: null },
   }
@@ -234,6 +234,7 @@ async function main() {
   }
   await runMode('supervisor-1', 'pass-through')
   await runMode('supervisor-2', 'pass-through')
+  await runMode('static-2', 'pass-through')
   await runMode('group-2', 'pass-through')
   await runMode('topic-processor', 'cpu')
   await runMode('supervisor-1', 'cpu')
@@ -261,6 +262,8 @@ async function main() {
       find('group-2x1w', 'pass-through'),
       find('supervisor-2w', 'pass-through'),
     ),
+    // the same deployment (two one-worker daemons), with and without the consumer group: the cost of group mode
+    groupTwoDaemonsOverStaticTwoDaemons: ratio(find('group-2x1w', 'pass-through'), find('static-2x1w', 'pass-through')),
     topicProcessorPassThroughOverKafkaConsumerTool: round(
       (find('topic-processor', 'pass-through')?.perSecond ?? 0) / consumerPerSecond,
     ),

@@ -26,7 +26,7 @@ export { type FetchedRecords, FetchOffsetOutOfRange, type ReaderOptions } from '
 export { mayRecover } from './transient-errors.js'
 
 import { OutputProducer } from './producer.js'
-import { checkTopicLayout } from './topic-layout.js'
+import { checkTopicLayout, checkTopicsExist } from './topic-layout.js'
 
 export interface TopicPartitionRef {
   topic: string
@@ -94,6 +94,8 @@ export interface KafkaClient {
    * exists (TopicLayoutError otherwise); resolves with the partition count.
    */
   checkInputLayout(topics: readonly string[], partitions: readonly number[]): Promise<number>
+  /** Every topic exists (TopicLayoutError KASPER_TOPIC_NOT_FOUND naming them and their `role` otherwise). */
+  checkTopicsExist(topics: readonly string[], role: string): Promise<void>
   connect(inputTopics: readonly string[]): Promise<ClientConnection>
 }
 
@@ -106,6 +108,7 @@ export function kafkajsProtocolClient(kafka: Kafka, options: ClientOptions): Kaf
   return {
     name: 'kafkajs-protocol',
     checkInputLayout: (topics, partitions) => checkTopicLayout(kafka, topics, partitions),
+    checkTopicsExist: (topics, role) => checkTopicsExist(kafka, topics, role),
     async connect(inputTopics) {
       const cluster = createCluster(kafka)
       const fetchCluster = createCluster(kafka)

@@ -50,3 +50,21 @@ export async function checkTopicLayout(
     await admin.disconnect()
   }
 }
+
+/** Checks that every topic exists; `role` names what they are for in the error ("dead-letter"). */
+export async function checkTopicsExist(kafka: Kafka, topics: readonly string[], role: string): Promise<void> {
+  const admin = kafka.admin()
+  await admin.connect()
+  try {
+    const existing = new Set(await admin.listTopics())
+    const missing = topics.filter((t) => !existing.has(t))
+    if (missing.length > 0) {
+      throw new TopicLayoutError(
+        ErrorCodes.TOPIC_NOT_FOUND,
+        `${role} topic${missing.length > 1 ? 's' : ''} ${missing.map((t) => `"${t}"`).join(', ')} do${missing.length > 1 ? '' : 'es'} not exist: create ${missing.length > 1 ? 'them' : 'it'} (kasper topics create, or your own tooling) before starting`,
+      )
+    }
+  } finally {
+    await admin.disconnect()
+  }
+}

@@ -72,6 +72,39 @@ export const topicProcessorSchema = z
       })
       .strict()
       .optional(),
+    /**
+     * What a failing process() does: 'fail' stops the processor (the batch is not committed);
+     * 'dead-letter' retries the batch, then finds the messages that fail alone and writes them to
+     * the dead-letter topic before the batch is produced and committed (docs/dead-letters.md).
+     */
+    onProcessError: z
+      .enum(['fail', 'dead-letter'], { error: "onProcessError must be 'fail' or 'dead-letter'" })
+      .default('fail'),
+    deadLetter: z
+      .object({
+        /** Default `<topicProcessorName>.dlq`; it must exist (checked at start). */
+        topic: z.string().min(1, 'deadLetter.topic must not be empty').optional(),
+        /** Whole-batch retries before the batch is split. */
+        retries: z
+          .number({ error: 'deadLetter.retries must be a number' })
+          .int('deadLetter.retries must be an integer')
+          .nonnegative('deadLetter.retries must be >= 0')
+          .max(10, 'deadLetter.retries must be <= 10')
+          .default(2),
+        /** Back-off before the first retry, doubled for each next one. */
+        retryBackoffMs: positiveInt('deadLetter.retryBackoffMs').default(500),
+        /** The breaker trips when more dead letters than this fall within windowMs. */
+        maxDeadLetters: positiveInt('deadLetter.maxDeadLetters').default(100),
+        /** ... or when more than this share of the window's messages (once it holds 100) are dead letters. */
+        maxDeadLetterRatio: z
+          .number({ error: 'deadLetter.maxDeadLetterRatio must be a number' })
+          .gt(0, 'deadLetter.maxDeadLetterRatio must be > 0')
+          .max(1, 'deadLetter.maxDeadLetterRatio must be <= 1')
+          .default(0.5),
+        windowMs: positiveInt('deadLetter.windowMs').default(60_000),
+      })
+      .strict()
+      .prefault({}),
     /** How often an info line sums up the work since the last one; 0 turns it off. */
     progressLogIntervalMs: z
       .number({ error: 'progressLogIntervalMs must be a number' })
@@ -85,6 +118,7 @@ export const topicProcessorSchema = z
 export type TopicProcessorOptions = z.input<typeof topicProcessorSchema>
 export type ResolvedTopicProcessorOptions = z.output<typeof topicProcessorSchema> & {
   maxBufferedMessagesPerPartition: number
+  deadLetter: { topic: string }
 }
 
 export function resolveTopicProcessorOptions(input: unknown): ResolvedTopicProcessorOptions {
@@ -92,6 +126,7 @@ export function resolveTopicProcessorOptions(input: unknown): ResolvedTopicProce
   return {
     ...parsed,
     maxBufferedMessagesPerPartition: parsed.maxBufferedMessagesPerPartition ?? Math.max(parsed.batchSize, 1000),
+    deadLetter: { ...parsed.deadLetter, topic: parsed.deadLetter.topic ?? `${parsed.topicProcessorName}.dlq` },
   }
 }
 

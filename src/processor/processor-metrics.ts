@@ -17,6 +17,9 @@ export class ProcessorMetrics {
   readonly produceSeconds: Histogram
   readonly commitSeconds: Histogram
   readonly batchFailures: Counter
+  readonly deadLetters: Counter
+  readonly processRetries: Counter
+  readonly breakerTrips: Counter
 
   constructor(provider: MetricsProvider) {
     this.incoming = provider.counter({
@@ -67,6 +70,21 @@ export class ProcessorMetrics {
       name: 'kasper_batch_failures_total',
       help: 'Batches that failed, by stage (process, timeout, produce, commit)',
       labelNames: ['partition', 'stage'],
+    })
+    this.deadLetters = provider.counter({
+      name: 'kasper_dead_letters_total',
+      help: "Input messages written to the dead-letter topic (onProcessError 'dead-letter')",
+      labelNames: ['topic', 'partition'],
+    })
+    this.processRetries = provider.counter({
+      name: 'kasper_process_retries_total',
+      help: "Batches whose process() was retried after failing (onProcessError 'dead-letter')",
+      labelNames: ['partition'],
+    })
+    this.breakerTrips = provider.counter({
+      name: 'kasper_dead_letter_breaker_trips_total',
+      help: 'Times the dead-letter breaker halted the processor',
+      labelNames: ['partition'],
     })
   }
 }

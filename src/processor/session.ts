@@ -83,6 +83,7 @@ async function openOnce(
     logger,
   })
   await client.checkInputLayout(inputTopics, inputPartitions)
+  if (options.onProcessError === 'dead-letter') await client.checkTopicsExist([options.deadLetter.topic], 'dead-letter')
   const processors = await resolveOnce()
   const connection = await client.connect(inputTopics)
   try {

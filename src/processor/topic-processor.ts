@@ -29,6 +29,7 @@ import type { Logger } from '../logging/logger.js'
 import { BatchSender } from '../sender/sender.js'
 import type { IncomingMessage, MessageProcessor, MessageProcessors, OutgoingMessage } from '../types.js'
 import { batchPosition, findOverlap, runProcess } from './batch-steps.js'
+import { DeadLetterPolicy } from './dead-letters.js'
 import { runFetchLoop } from './fetch-loop.js'
 import {
   consumerGroupId,
@@ -51,6 +52,8 @@ export class TopicProcessor {
   readonly #logger: Logger
   readonly #metrics: ProcessorMetrics
   readonly #buffers: PartitionBuffers
+  /** Set when onProcessError is 'dead-letter'. */
+  readonly #deadLetters: DeadLetterPolicy | undefined
   readonly #dataReady = new Notifier()
   readonly #spaceFreed = new Notifier()
   #state: State = 'idle'
@@ -88,6 +91,16 @@ export class TopicProcessor {
     this.#logger = this.options.logger.child({ processor: this.options.topicProcessorName })
     this.#metrics = new ProcessorMetrics(this.options.metrics)
     this.#buffers = new PartitionBuffers(this.options.inputPartitions)
+    this.#deadLetters =
+      this.options.onProcessError === 'dead-letter'
+        ? new DeadLetterPolicy(
+            this.options.deadLetter,
+            this.options.topicProcessorName,
+            this.#metrics,
+            this.#logger,
+            () => this.#stopping,
+          )
+        : undefined
     this.#ready.catch(noop) // ready() rejects only for callers who await it
   }
 
@@ -248,8 +261,28 @@ export class TopicProcessor {
     const processor = session.processors.get(partition) as MessageProcessor
 
     const t0 = performance.now()
-    await runProcess(processor, messages, sender, partition, this.options.processTimeoutMs).catch((error: unknown) => {
+    const deadLetters = this.#deadLetters
+    const processing = deadLetters
+      ? deadLetters
+          .run(partition, messages, async (part) => {
+            // each attempt collects its own output: only the parts that succeed are kept
+            const attempt = new BatchSender((out) => this.#produce(session, out), {
+              check: (message) => session.producer.check(message),
+            })
+            try {
+              await runProcess(processor, part, attempt, partition, this.options.processTimeoutMs)
+            } finally {
+              attempt.seal()
+            }
+            return attempt.take()
+          })
+          .then((output) => {
+            for (const message of output) sender.send(message)
+          })
+      : runProcess(processor, messages, sender, partition, this.options.processTimeoutMs)
+    await processing.catch((error: unknown) => {
       sender.seal()
+      if (KasperError.is(error, ErrorCodes.DEAD_LETTER_BREAKER)) throw error
       if (error instanceof OutputError) throw fail('process', error.code as OutputErrorCode, 'output rejected', error)
       if (KasperError.is(error, ErrorCodes.PROCESS_TIMEOUT)) {
         throw fail(

@@ -58,6 +58,13 @@ export class BatchSender implements Sender {
     return this.#produced
   }
 
+  /** Removes and returns what is queued (the dead-letter policy adopts a successful attempt's output). */
+  take(): OutgoingMessage[] {
+    const queued = this.#queued
+    this.#queued = []
+    return queued
+  }
+
   async flush(): Promise<void> {
     if (this.#queued.length === 0) return
     const count = this.#queued.length

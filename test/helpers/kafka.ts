@@ -60,6 +60,7 @@ export interface ReadMessage {
   offset: string
   key: string | null
   value: string | null
+  headers: Record<string, string>
 }
 
 /** Reads a topic from the beginning with kafkajs's own consumer until `count` messages arrived (or times out). */
@@ -94,6 +95,12 @@ export async function readTopic(
           offset: message.offset,
           key: message.key?.toString() ?? null,
           value: message.value?.toString() ?? null,
+          headers: Object.fromEntries(
+            Object.entries(message.headers ?? {}).map(([name, v]) => [
+              name,
+              Array.isArray(v) ? String(v[0]) : String(v),
+            ]),
+          ),
         })
         if (seen.length >= count) done()
       },

@@ -38,6 +38,16 @@ describe('TopicProcessor options', () => {
     })
     // a generous default, so that a process() that never settles is never a silent hang
     expect(o.processTimeoutMs).toBe(300_000)
+    // failing process() stops the processor unless the job asks for dead letters
+    expect(o.onProcessError).toBe('fail')
+    expect(o.deadLetter).toEqual({
+      topic: 'unit.dlq',
+      retries: 2,
+      retryBackoffMs: 500,
+      maxDeadLetters: 100,
+      maxDeadLetterRatio: 0.5,
+      windowMs: 60_000,
+    })
   })
 
   it.each([
@@ -57,6 +67,14 @@ describe('TopicProcessor options', () => {
     ['processTimeoutMs', { processTimeoutMs: 0 }, '> 0'],
     ['initialOffset', { initialOffset: 'newest' }, ''],
     ['offsetReset', { offsetReset: 'skip' }, ''],
+    ['onProcessError', { onProcessError: 'skip' }, "onProcessError must be 'fail' or 'dead-letter'"],
+    ['deadLetter.retries', { deadLetter: { retries: -1 } }, 'deadLetter.retries must be >= 0'],
+    ['deadLetter.retries', { deadLetter: { retries: 11 } }, 'deadLetter.retries must be <= 10'],
+    ['deadLetter.retryBackoffMs', { deadLetter: { retryBackoffMs: 0 } }, 'deadLetter.retryBackoffMs must be > 0'],
+    ['deadLetter.maxDeadLetterRatio', { deadLetter: { maxDeadLetterRatio: 0 } }, 'must be > 0'],
+    ['deadLetter.maxDeadLetterRatio', { deadLetter: { maxDeadLetterRatio: 1.5 } }, 'must be <= 1'],
+    ['deadLetter.topic', { deadLetter: { topic: '' } }, 'deadLetter.topic must not be empty'],
+    ['deadLetter.retry', { deadLetter: { retry: 3 } }, 'unknown option'],
     ['topicProcessorName', { topicProcessorName: '' }, 'A-Z a-z 0-9'],
     ['topicProcessorName', { topicProcessorName: 'has space' }, 'A-Z a-z 0-9'],
     ['kafka', { kafka: { brokers: ['x'] } }, 'kafkajs Kafka instance'],
