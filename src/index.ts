@@ -42,6 +42,13 @@ export {
   PrometheusMetrics,
   type PrometheusMetricsOptions,
 } from './metrics/index.js'
+export {
+  type ReplayOptions,
+  type ReplayResult,
+  replayDeadLetters,
+  replayGroupId,
+} from './processor/dead-letter-replay.js'
+export { DeadLetterHeaders } from './processor/dead-letters.js'
 export { consumerGroupId, TopicProcessor, type TopicProcessorOptions } from './processor/index.js'
 export {
   bufferCodec,

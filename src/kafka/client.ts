@@ -7,7 +7,7 @@
  * (@platformatic/kafka, librdkafka) would implement the same surface and pass the same conformance
  * suite (test/kafka/client-conformance.ts) against the broker and the 3-node cluster.
  */
-import type { Kafka } from 'kafkajs'
+import { Kafka, type KafkaConfig, logLevel } from 'kafkajs'
 import type { Logger } from '../logging/logger.js'
 import type { OutgoingMessage } from '../types.js'
 import { createCluster } from './cluster.js'
@@ -140,4 +140,9 @@ export function kafkajsProtocolClient(kafka: Kafka, options: ClientOptions): Kaf
       }
     },
   }
+}
+
+/** A Kafka instance for a command (no client logs: the command reports what matters). */
+export function kafkaFor(config: KafkaConfig): Kafka {
+  return new Kafka({ ...config, logLevel: logLevel.NOTHING })
 }

@@ -13,6 +13,7 @@ import type { LogLevel } from '../../src/logging/logger.js'
 import { consumerGroupId } from '../../src/processor/options.js'
 import { parseInstanceIndex, parsePartitionList } from '../slicing.js'
 import { ExitCodes, Supervisor } from '../supervisor.js'
+import { type ReplayCommandOptions, replayCommand } from './dead-letters.js'
 import { jobFor } from './job-for.js'
 import { type ResetCommandOptions, resetCommand } from './offsets-reset.js'
 import { formatTable } from './table.js'
@@ -214,6 +215,18 @@ export function buildCli(latch: SignalLatch = {}): Command {
     .option('--json', 'print JSON instead of a table')
     .action(async (job: string, opts: ResetCommandOptions) => {
       process.exitCode = await resetCommand(job, opts)
+    })
+  program
+    .command('dead-letters')
+    .description("manage a job's dead letters (onProcessError 'dead-letter')")
+    .command('replay')
+    .description('produce the dead letters again, to where they came from (or --to a topic); committed, so each once')
+    .argument('<job>', 'path of the job module')
+    .option('--to <topic>', 'produce every dead letter to this topic (key partitioning) instead of its source')
+    .option('--dry-run', 'count what would be replayed, produce and commit nothing')
+    .option('--json', 'print JSON instead of a table')
+    .action(async (job: string, opts: ReplayCommandOptions) => {
+      process.exitCode = await replayCommand(job, opts)
     })
   program
     .command('topics')
