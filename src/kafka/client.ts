@@ -27,6 +27,9 @@ export { mayRecover } from './transient-errors.js'
 
 import { OutputProducer } from './producer.js'
 import { checkTopicLayout, checkTopicsExist } from './topic-layout.js'
+import { TransactionalWriter } from './transactions.js'
+
+export { transactionalIdFor } from './transactions.js'
 
 export interface TopicPartitionRef {
   topic: string
@@ -64,6 +67,20 @@ export interface OffsetStore {
   commit(offsets: readonly TopicPartitionOffset[], metadata?: string | null): Promise<void>
 }
 
+/**
+ * Exactly-once output for one transactional id: init() fences earlier writers of the id; produce()
+ * writes inside the open transaction; commit() adds the input offsets and commits output and
+ * offsets together; abort() drops the open transaction. A writer fenced by a newer one throws
+ * KASPER_PRODUCER_FENCED.
+ */
+export interface TransactionalOutput {
+  readonly transactionalId: string
+  init(): Promise<void>
+  produce(messages: readonly OutgoingMessage[]): Promise<void>
+  commit(groupId: string, offsets: readonly TopicPartitionOffset[], metadata: string | null): Promise<void>
+  abort(): Promise<void>
+}
+
 export interface GroupGeneration {
   generationId: number
   memberId: string
@@ -76,6 +93,8 @@ export interface ClientConnection {
   offsets(groupId: string, generation?: GroupGeneration): OffsetStore
   reader(start: readonly TopicPartitionOffset[], options: ReaderOptions): InputReader
   readonly writer: OutputWriter
+  /** A transactional writer (exactly-once); `transactionTimeoutMs`: the broker aborts a transaction left open this long. */
+  transactional(transactionalId: string, options: { transactionTimeoutMs: number }): TransactionalOutput
   /** Closes every connection; safe to call more than once. */
   close(): Promise<void>
 }
@@ -136,6 +155,11 @@ export function kafkajsProtocolClient(kafka: Kafka, options: ClientOptions): Kaf
         offsets: (groupId, generation) => new GroupOffsets(cluster, groupId, options.unavailableTimeoutMs, generation),
         reader: (start, readerOptions) => new PartitionReader(fetchCluster, start, readerOptions),
         writer,
+        transactional: (transactionalId, { transactionTimeoutMs }) =>
+          new TransactionalWriter(cluster, writer, transactionalId, {
+            transactionTimeoutMs,
+            unavailableTimeoutMs: options.unavailableTimeoutMs,
+          }),
         close,
       }
     },

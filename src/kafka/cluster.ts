@@ -47,7 +47,8 @@ export interface KafkaCluster {
   findTopicPartitionMetadata(topic: string): PartitionMetadata[]
   findLeaderForPartitions(topic: string, partitions: number[]): Record<string, number[]>
   findBroker(request: { nodeId: string }): Promise<KafkaBroker>
-  findGroupCoordinator(request: { groupId: string }): Promise<KafkaBroker>
+  /** coordinatorType 1: the transaction coordinator of a transactional id (kafkajs's COORDINATOR_TYPES). */
+  findGroupCoordinator(request: { groupId: string; coordinatorType?: number }): Promise<KafkaBroker>
   removeBroker(request: { host: string; port: number }): void
   fetchTopicsOffset(
     topics: { topic: string; partitions: { partition: number }[]; fromBeginning?: boolean }[],

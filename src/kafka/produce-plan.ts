@@ -23,6 +23,8 @@ export interface ProduceRun {
   partition: number
   messages: OutgoingMessage[]
   bytes: number
+  /** In a transaction: the run's first sequence number, assigned once, so a resend is deduplicated. */
+  baseSequence?: number
 }
 
 /** Bytes of a v2 record batch header (Kafka's RecordBatch: baseOffset through recordCount). */

@@ -31,8 +31,9 @@ export async function sendProduce(
   acks: number,
   timeoutMs: number,
   topics: readonly ProduceTopicData[],
+  transactionalId?: string,
 ): Promise<ProduceResponse> {
-  const body = encodeProduceRequest(acks, timeoutMs, topics)
+  const body = encodeProduceRequest(acks, timeoutMs, topics, Date.now(), transactionalId)
   return (await sendRequest(broker, {
     request: {
       apiKey: PRODUCE_API_KEY,

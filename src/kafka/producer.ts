@@ -7,7 +7,7 @@ import { createCluster, forgetClosedBroker, groupByLeader, type KafkaCluster } f
 import { type OutputTopicSource, OutputTopics } from './output-topics.js'
 import { checkPartition, type PickPartition, type ProduceRun, planRounds } from './produce-plan.js'
 import { sendProduce } from './produce-request.js'
-import { groupByTopic } from './topic-partitions.js'
+import { groupByTopic, tpKey } from './topic-partitions.js'
 import { isTransient } from './transient-errors.js'
 
 /** Produce errors after which the same records can simply be sent again (leaders moving, replicas catching up). */
@@ -28,6 +28,17 @@ const PRODUCE_RETRIABLE = new Set([
 export const MAX_REQUEST_BYTES = 16 * 1024 * 1024
 /** How long a broker may take to gather the in-sync replicas' acks (Kafka's default request timeout). */
 const ACK_TIMEOUT_MS = 30_000
+
+/** A transaction's identity for produce (src/kafka/transactions.ts owns it). */
+export interface ProduceTransaction {
+  transactionalId: string
+  producerId: string
+  producerEpoch: number
+  /** Next sequence number per topic-partition key (tpKey): advanced as runs are assigned theirs. */
+  sequences: Map<string, number>
+  /** Registers topic-partitions with the transaction before anything is produced to them. */
+  addPartitions(partitions: readonly { topic: string; partition: number }[]): Promise<void>
+}
 
 export interface OutputProducerOptions {
   /** How long produce may keep failing on connection or leadership errors before the batch fails. */
@@ -88,11 +99,25 @@ export class OutputProducer {
     if (info) checkPartition(message.topic, message.partition, info)
   }
 
-  /** Resolves when every message is acknowledged by all in-sync replicas. */
-  async produce(messages: readonly OutgoingMessage[]): Promise<void> {
+  /**
+   * Resolves when every message is acknowledged by all in-sync replicas. With `txn`, the records are
+   * transactional: each round's partitions are added to the transaction first, and each run gets its
+   * sequence numbers once (a resend carries the same ones, so the broker writes it once).
+   */
+  async produce(messages: readonly OutgoingMessage[], txn?: ProduceTransaction): Promise<void> {
     if (messages.length === 0) return
     const rounds = await this.#plan(messages)
-    for (const round of rounds) await this.#sendRound(round)
+    for (const round of rounds) {
+      if (txn) {
+        await txn.addPartitions(round)
+        for (const run of round) {
+          const key = tpKey(run.topic, run.partition)
+          run.baseSequence = txn.sequences.get(key) ?? 0
+          txn.sequences.set(key, run.baseSequence + run.messages.length)
+        }
+      }
+      await this.#sendRound(round, txn)
+    }
   }
 
   async #plan(messages: readonly OutgoingMessage[]): Promise<ProduceRun[][]> {
@@ -110,7 +135,7 @@ export class OutputProducer {
     }
   }
 
-  async #sendRound(round: readonly ProduceRun[]): Promise<void> {
+  async #sendRound(round: readonly ProduceRun[], txn?: ProduceTransaction): Promise<void> {
     const { unavailableTimeoutMs, logger } = this.#options
     let pending = round
     let failingSince: number | undefined
@@ -118,7 +143,7 @@ export class OutputProducer {
     while (pending.length > 0) {
       const { byLeader, leaderless } = groupByLeader(this.#cluster, pending)
       const outcomes = await Promise.all(
-        [...byLeader].map(async ([nodeId, runs]) => ({ runs, error: await this.#sendToLeader(nodeId, runs) })),
+        [...byLeader].map(async ([nodeId, runs]) => ({ runs, error: await this.#sendToLeader(nodeId, runs, txn) })),
       )
       const failed = outcomes.filter((o) => o.error !== undefined)
       pending = [...leaderless, ...failed.flatMap((o) => o.runs)]
@@ -145,7 +170,7 @@ export class OutputProducer {
   }
 
   /** One Produce request to a leader; resolves with the error when any of its partitions was not acknowledged. */
-  async #sendToLeader(nodeId: string, runs: readonly ProduceRun[]): Promise<unknown> {
+  async #sendToLeader(nodeId: string, runs: readonly ProduceRun[], txn?: ProduceTransaction): Promise<unknown> {
     try {
       const broker = await this.#cluster.findBroker({ nodeId })
       const response = await sendProduce(
@@ -154,8 +179,21 @@ export class OutputProducer {
         ACK_TIMEOUT_MS,
         groupByTopic(runs).map(([topic, list]) => ({
           topic,
-          partitions: list.map((run) => ({ partition: run.partition, messages: run.messages })),
+          partitions: list.map((run) => ({
+            partition: run.partition,
+            messages: run.messages,
+            ...(txn
+              ? {
+                  producer: {
+                    producerId: txn.producerId,
+                    producerEpoch: txn.producerEpoch,
+                    baseSequence: run.baseSequence ?? 0,
+                  },
+                }
+              : {}),
+          })),
         })),
+        txn?.transactionalId,
       )
       const acked = new Set<string>()
       for (const { topicName, partitions } of response.topics) {

@@ -27,9 +27,16 @@ function loadCrc32c(): (data: Buffer) => number {
 }
 
 /** The partitions of one topic in a Produce request, each with its messages in order. */
+/** A transactional (and idempotent) producer's identity in a record batch. */
+export interface BatchProducer {
+  producerId: string
+  producerEpoch: number
+  baseSequence: number
+}
+
 export interface ProduceTopicData {
   topic: string
-  partitions: { partition: number; messages: readonly OutgoingMessage[] }[]
+  partitions: { partition: number; messages: readonly OutgoingMessage[]; producer?: BatchProducer }[]
 }
 
 /** Bytes of a v2 record batch's header, baseOffset through the record count. */
@@ -120,6 +127,7 @@ function writeBatch(
   at: number,
   now: number,
   end: number,
+  producer?: BatchProducer,
 ): void {
   const base = messages.length > 0 ? timestampOf(messages[0] as OutgoingMessage, now) : now
   let maxTimestamp = base
@@ -159,13 +167,20 @@ function writeBatch(
   buf.writeInt32BE(end - start - 12, start + 8) // batchLength: the bytes after this field
   buf.writeInt32BE(-1, start + 12) // partitionLeaderEpoch: none (a producer's batch)
   buf[start + 16] = 2 // magic
-  buf.writeInt16BE(0, start + 21) // attributes: no compression, create time, not transactional
+  // attributes: no compression, create time; transactional (0x10) with a producer
+  buf.writeInt16BE(producer ? 0x10 : 0, start + 21)
   buf.writeInt32BE(messages.length - 1, start + 23) // lastOffsetDelta
   writeInt64(buf, start + 27, base)
   writeInt64(buf, start + 35, maxTimestamp)
-  writeInt64(buf, start + 43, -1) // producerId: none
-  buf.writeInt16BE(-1, start + 51) // producerEpoch
-  buf.writeInt32BE(-1, start + 53) // baseSequence
+  if (producer) {
+    buf.writeBigInt64BE(BigInt(producer.producerId), start + 43)
+    buf.writeInt16BE(producer.producerEpoch, start + 51)
+    buf.writeInt32BE(producer.baseSequence, start + 53)
+  } else {
+    writeInt64(buf, start + 43, -1) // producerId: none
+    buf.writeInt16BE(-1, start + 51) // producerEpoch
+    buf.writeInt32BE(-1, start + 53) // baseSequence
+  }
   buf.writeInt32BE(messages.length, start + 57)
   buf.writeUInt32BE(crc32c(buf.subarray(start + CRC_START, end)), start + 17)
 }
@@ -180,20 +195,22 @@ export function encodeRecordBatch(messages: readonly OutgoingMessage[], now = Da
 }
 
 /**
- * The body of a Produce request (v3 to v7): transactional id (null), acks, timeout, then per topic
- * its partitions' record batches. `now` stamps messages that carry no timestamp.
+ * The body of a Produce request (v3 to v7): transactional id (null unless given), acks, timeout,
+ * then per topic its partitions' record batches. `now` stamps messages that carry no timestamp.
  */
 export function encodeProduceRequest(
   acks: number,
   timeoutMs: number,
   topics: readonly ProduceTopicData[],
   now = Date.now(),
+  transactionalId?: string,
 ): Buffer {
   let count = 0
   for (const t of topics) for (const p of t.partitions) count += p.messages.length
   if (scratch.length < count * 3) scratch = new Float64Array(count * 3)
   const batchBytes: number[] = []
-  let size = 2 + 2 + 4 + 4
+  const txnIdLength = transactionalId === undefined ? 0 : Buffer.byteLength(transactionalId)
+  let size = 2 + txnIdLength + 2 + 4 + 4
   let at = 0
   for (const t of topics) {
     size += 2 + Buffer.byteLength(t.topic) + 4
@@ -205,7 +222,8 @@ export function encodeProduceRequest(
     }
   }
   const buf = Buffer.allocUnsafe(size)
-  let o = buf.writeInt16BE(-1, 0) // transactional_id: null
+  let o = buf.writeInt16BE(transactionalId === undefined ? -1 : txnIdLength, 0) // transactional_id
+  if (transactionalId !== undefined) o += buf.write(transactionalId, o, txnIdLength, 'utf8')
   o = buf.writeInt16BE(acks, o)
   o = buf.writeInt32BE(timeoutMs, o)
   o = buf.writeInt32BE(topics.length, o)
@@ -220,7 +238,7 @@ export function encodeProduceRequest(
       const bytes = batchBytes[b++] as number
       o = buf.writeInt32BE(p.partition, o)
       o = buf.writeInt32BE(bytes, o)
-      writeBatch(buf, o, p.messages, at, now, o + bytes)
+      writeBatch(buf, o, p.messages, at, now, o + bytes, p.producer)
       at += p.messages.length
       o += bytes
     }

@@ -73,6 +73,18 @@ export const topicProcessorSchema = z
       .strict()
       .optional(),
     /**
+     * 'exactly-once': each batch's output and its input offsets are committed in one Kafka
+     * transaction (transactional id per input partition), so read_committed consumers see each
+     * input's output once across crashes and restarts (docs/exactly-once.md).
+     */
+    guarantee: z
+      .enum(['at-least-once', 'exactly-once'], { error: "guarantee must be 'at-least-once' or 'exactly-once'" })
+      .default('at-least-once'),
+    /** Exactly-once: the broker aborts a transaction left open this long (a processor that died mid-batch). */
+    transactionTimeoutMs: positiveInt('transactionTimeoutMs')
+      .max(900_000, 'transactionTimeoutMs must be <= 900000 (the broker maximum by default)')
+      .default(60_000),
+    /**
      * What a failing process() does: 'fail' stops the processor (the batch is not committed);
      * 'dead-letter' retries the batch, then finds the messages that fail alone and writes them to
      * the dead-letter topic before the batch is produced and committed (docs/dead-letters.md).

@@ -12,6 +12,8 @@ import {
   mayRecover,
   type OffsetStore,
   type OutputWriter,
+  type TransactionalOutput,
+  transactionalIdFor,
 } from '../kafka/client.js'
 import { type TopicPartition, topicPartitions, tpKey } from '../kafka/topic-partitions.js'
 import type { Logger } from '../logging/logger.js'
@@ -24,6 +26,8 @@ export interface Session {
   producer: OutputWriter
   offsets: OffsetStore
   reader: InputReader
+  /** Exactly-once: the transactional writer of each input partition (initialised: earlier writers fenced). */
+  transactions: Map<number, TransactionalOutput> | undefined
   processors: Map<number, MessageProcessor>
   /** Every input topic-partition this processor reads. */
   partitions: TopicPartition[]
@@ -87,6 +91,20 @@ async function openOnce(
   const processors = await resolveOnce()
   const connection = await client.connect(inputTopics)
   try {
+    // Exactly-once: InitProducerId first. It completes (or aborts) whatever transaction an earlier
+    // writer of each partition left, so the committed offsets read next include its last commit.
+    const transactions =
+      options.guarantee === 'exactly-once'
+        ? new Map(
+            inputPartitions.map((p) => [
+              p,
+              connection.transactional(transactionalIdFor(options.topicProcessorName, p), {
+                transactionTimeoutMs: options.transactionTimeoutMs,
+              }),
+            ]),
+          )
+        : undefined
+    if (transactions) await Promise.all([...transactions.values()].map((t) => t.init()))
     const offsets = connection.offsets(groupId, options.groupGeneration)
     const all = topicPartitions(inputTopics, inputPartitions)
     const [committed, bounds] = await Promise.all([offsets.fetchCommitted(all), connection.logBounds(all)])
@@ -113,6 +131,7 @@ async function openOnce(
       connection,
       producer: connection.writer,
       offsets,
+      transactions,
       reader,
       processors,
       partitions: all,

@@ -23,14 +23,15 @@ import {
   type OutputErrorCode,
   ProcessorMissingError,
 } from '../errors.js'
-import { mayRecover, type TopicPartitionOffset } from '../kafka/client.js'
-import { parseTpKey, tpKey } from '../kafka/topic-partitions.js'
+import { mayRecover, type OutputWriter, type TopicPartitionOffset, type TransactionalOutput } from '../kafka/client.js'
+import { tpKey } from '../kafka/topic-partitions.js'
 import type { Logger } from '../logging/logger.js'
 import { BatchSender } from '../sender/sender.js'
 import type { IncomingMessage, MessageProcessor, MessageProcessors, OutgoingMessage } from '../types.js'
-import { batchPosition, findOverlap, runProcess } from './batch-steps.js'
+import { batchPosition, findOverlap } from './batch-steps.js'
 import { DeadLetterPolicy } from './dead-letters.js'
 import { runFetchLoop } from './fetch-loop.js'
+import { lagByPartition, totalLag } from './lag.js'
 import {
   consumerGroupId,
   type ResolvedTopicProcessorOptions,
@@ -39,6 +40,7 @@ import {
 } from './options.js'
 import { Notifier, PartitionBuffers } from './partition-buffers.js'
 import { ProcessorMetrics } from './processor-metrics.js'
+import { fencedAsRevocation, runProcessStage } from './run-batch.js'
 import { isProcessor, openSession, type Session } from './session.js'
 
 type State = 'idle' | 'running' | 'closing' | 'closed'
@@ -91,15 +93,10 @@ export class TopicProcessor {
     this.#logger = this.options.logger.child({ processor: this.options.topicProcessorName })
     this.#metrics = new ProcessorMetrics(this.options.metrics)
     this.#buffers = new PartitionBuffers(this.options.inputPartitions)
+    const { onProcessError, deadLetter, topicProcessorName } = this.options
     this.#deadLetters =
-      this.options.onProcessError === 'dead-letter'
-        ? new DeadLetterPolicy(
-            this.options.deadLetter,
-            this.options.topicProcessorName,
-            this.#metrics,
-            this.#logger,
-            () => this.#stopping,
-          )
+      onProcessError === 'dead-letter'
+        ? new DeadLetterPolicy(deadLetter, topicProcessorName, this.#metrics, this.#logger, () => this.#stopping)
         : undefined
     this.#ready.catch(noop) // ready() rejects only for callers who await it
   }
@@ -134,11 +131,7 @@ export class TopicProcessor {
     return this.#closing
   }
 
-  /**
-   * Liveness, for supervisors: when the processor last made progress (a batch committed, or nothing
-   * to do), and how many messages wait in its buffers. Input waiting with no progress for long means
-   * the loop is stuck.
-   */
+  /** Liveness: when the loop last made progress (a batch committed, or idle), and how many messages wait. */
   progress(): { lastProgressAt: number; waiting: number } {
     return { lastProgressAt: this.#lastProgressAt, waiting: this.#buffers.total }
   }
@@ -250,7 +243,10 @@ export class TopicProcessor {
       const transient = stage === 'produce' || stage === 'commit' ? mayRecover(cause) : undefined
       return new BatchError(code, what, position, cause, transient)
     }
-    const sender = new BatchSender((out) => this.#produce(session, out), {
+    // exactly-once: output goes through this partition's transaction
+    const transaction = session.transactions?.get(partition)
+    const writeOutput = (out: readonly OutgoingMessage[]) => this.#produce(transaction ?? session.producer, out)
+    const sender = new BatchSender(writeOutput, {
       check: (message) => session.producer.check(message),
       onLateSend: (error) => {
         // the batch this send belonged to may be committed already: stop before anything else is
@@ -261,28 +257,23 @@ export class TopicProcessor {
     const processor = session.processors.get(partition) as MessageProcessor
 
     const t0 = performance.now()
-    const deadLetters = this.#deadLetters
-    const processing = deadLetters
-      ? deadLetters
-          .run(partition, messages, async (part) => {
-            // each attempt collects its own output: only the parts that succeed are kept
-            const attempt = new BatchSender((out) => this.#produce(session, out), {
-              check: (message) => session.producer.check(message),
-            })
-            try {
-              await runProcess(processor, part, attempt, partition, this.options.processTimeoutMs)
-            } finally {
-              attempt.seal()
-            }
-            return attempt.take()
-          })
-          .then((output) => {
-            for (const message of output) sender.send(message)
-          })
-      : runProcess(processor, messages, sender, partition, this.options.processTimeoutMs)
-    await processing.catch((error: unknown) => {
+    const processing = runProcessStage({
+      processor,
+      partition,
+      messages,
+      sender,
+      timeoutMs: this.options.processTimeoutMs,
+      deadLetters: this.#deadLetters,
+      produce: writeOutput,
+      check: (message) => session.producer.check(message),
+      deferAttemptFlush: transaction !== undefined,
+    })
+    await processing.catch(async (error: unknown) => {
       sender.seal()
+      await transaction?.abort()
       if (KasperError.is(error, ErrorCodes.DEAD_LETTER_BREAKER)) throw error
+      if (KasperError.is(error, ErrorCodes.PRODUCER_FENCED))
+        throw fencedAsRevocation(error, this.options.groupGeneration !== undefined)
       if (error instanceof OutputError) throw fail('process', error.code as OutputErrorCode, 'output rejected', error)
       if (KasperError.is(error, ErrorCodes.PROCESS_TIMEOUT)) {
         throw fail(
@@ -296,7 +287,10 @@ export class TopicProcessor {
     })
     sender.seal()
     const t1 = performance.now()
-    await sender.flush().catch((error: unknown) => {
+    await sender.flush().catch(async (error: unknown) => {
+      await transaction?.abort()
+      const fenced = KasperError.is(error, ErrorCodes.PRODUCER_FENCED)
+      if (fenced) throw fencedAsRevocation(error, this.options.groupGeneration !== undefined)
       if (error instanceof OutputError) throw fail('produce', error.code as OutputErrorCode, 'output rejected', error)
       throw fail('produce', ErrorCodes.PRODUCE_FAILED, 'producing the batch output failed', error)
     })
@@ -310,7 +304,13 @@ export class TopicProcessor {
     // stops the loop before any later commit.
     await this.#commitInFlight
     if (this.#fatal !== undefined) throw this.#fatal
-    this.#commitInFlight = session.offsets.commit(next, this.#commitMetadata).then(
+    const committing = transaction
+      ? transaction.commit(this.groupId, next, this.#commitMetadata).catch(async (error: unknown) => {
+          await transaction.abort()
+          throw fencedAsRevocation(error, this.options.groupGeneration !== undefined)
+        })
+      : session.offsets.commit(next, this.#commitMetadata)
+    this.#commitInFlight = committing.then(
       () => {
         const t3 = performance.now()
         this.#lastProgressAt = Date.now()
@@ -337,15 +337,23 @@ export class TopicProcessor {
         )
       },
       (error: unknown) => {
-        // a membership refusal keeps its own code: the supervisor rejoins on one, halts on the other
+        // a membership refusal (or a fenced transactional writer) keeps its own code: the supervisor
+        // rejoins on one, halts on the others
         const membership =
-          KasperError.is(error, ErrorCodes.ASSIGNMENT_LOST) || KasperError.is(error, ErrorCodes.ASSIGNMENT_CONFLICT)
+          KasperError.is(error, ErrorCodes.ASSIGNMENT_LOST) ||
+          KasperError.is(error, ErrorCodes.ASSIGNMENT_CONFLICT) ||
+          KasperError.is(error, ErrorCodes.PRODUCER_FENCED)
         this.#fatal ??= membership
           ? error
           : fail('commit', ErrorCodes.COMMIT_FAILED, 'committing the batch offsets failed', error)
         this.#dataReady.notify()
       },
     )
+    // exactly-once: the partition's next transaction starts after this one ended
+    if (transaction) {
+      await this.#commitInFlight
+      if (this.#fatal !== undefined) throw this.#fatal
+    }
   }
 
   get #commitMetadata(): string {
@@ -362,8 +370,8 @@ export class TopicProcessor {
     if (overlap) throw overlap
   }
 
-  async #produce(session: Session, messages: readonly OutgoingMessage[]): Promise<void> {
-    await session.producer.produce(messages)
+  async #produce(writer: OutputWriter | TransactionalOutput, messages: readonly OutgoingMessage[]): Promise<void> {
+    await writer.produce(messages)
     const perTopic = new Map<string, number>()
     for (const m of messages) perTopic.set(m.topic, (perTopic.get(m.topic) ?? 0) + 1)
     for (const [topic, count] of perTopic) this.#metrics.outgoing.inc({ topic }, count)
@@ -372,25 +380,15 @@ export class TopicProcessor {
   /** One info line: what was committed since the last line, and the lag now. */
   #logProgress(session: Session): void {
     const { batches, messagesIn, messagesOut, since } = this.#sinceLastLine
-    let lag = 0n
-    for (const [key, committed] of session.committed) {
-      const hwm = session.highWatermarks.get(key)
-      if (hwm !== undefined && BigInt(hwm) > BigInt(committed)) lag += BigInt(hwm) - BigInt(committed)
-    }
-    this.#logger.info(
-      { batches, messagesIn, messagesOut, lag: Number(lag), seconds: Math.round((Date.now() - since) / 1000) },
-      'progress',
-    )
+    const lag = totalLag(session.committed, session.highWatermarks)
+    const seconds = Math.round((Date.now() - since) / 1000)
+    this.#logger.info({ batches, messagesIn, messagesOut, lag, seconds }, 'progress')
     this.#sinceLastLine = { batches: 0, messagesIn: 0, messagesOut: 0, since: Date.now() }
   }
 
   #updateLag(session: Session): void {
-    for (const [key, committed] of session.committed) {
-      const { topic, partition } = parseTpKey(key)
-      const hwm = session.highWatermarks.get(key)
-      if (hwm !== undefined) {
-        this.#metrics.lag.set({ topic, partition }, Math.max(0, Number(BigInt(hwm) - BigInt(committed))))
-      }
+    for (const { topic, partition, lag } of lagByPartition(session.committed, session.highWatermarks)) {
+      this.#metrics.lag.set({ topic, partition }, lag)
     }
   }
 }

@@ -8,6 +8,11 @@ export interface BatchSenderOptions {
   check?: (message: OutgoingMessage) => void
   /** Told of a send() after the batch ended (the error send() throws), so the processor can stop. */
   onLateSend?: (error: OutputError) => void
+  /**
+   * flush() resolves without producing; everything is produced when the batch ends (an attempt of
+   * the dead-letter policy under exactly-once, whose output may yet be thrown away).
+   */
+  deferFlush?: boolean
 }
 
 const isPayload = (v: unknown) => v === null || typeof v === 'string' || Buffer.isBuffer(v)
@@ -66,7 +71,7 @@ export class BatchSender implements Sender {
   }
 
   async flush(): Promise<void> {
-    if (this.#queued.length === 0) return
+    if (this.#queued.length === 0 || this.options.deferFlush) return
     const count = this.#queued.length
     await this.produceFn(this.#queued.slice(0, count))
     this.#queued.splice(0, count)

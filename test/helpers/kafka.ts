@@ -69,8 +69,10 @@ export async function readTopic(
   topic: string,
   count: number,
   timeoutMs = 30_000,
+  /** kafkajs reads committed data only by default (read_committed); true also returns open and aborted transactions' records. */
+  readUncommitted = false,
 ): Promise<ReadMessage[]> {
-  const consumer = kafka.consumer({ groupId: uniqueName('kasper-test-reader'), maxWaitTimeInMs: 100 })
+  const consumer = kafka.consumer({ groupId: uniqueName('kasper-test-reader'), maxWaitTimeInMs: 100, readUncommitted })
   const seen: ReadMessage[] = []
   await consumer.connect()
   try {

@@ -1,0 +1,148 @@
+/**
+ * guarantee 'exactly-once' on the broker: each batch's output and input offsets in one transaction.
+ * Audited with read_committed consumers (kafkajs's default) and, where it proves the transaction at
+ * work, a read_uncommitted one.
+ */
+import { describe, expect, it } from 'vitest'
+import { ErrorCodes, KasperError, type Sender } from '../../src/index.js'
+import {
+  committedOffsets,
+  createKafka,
+  createTopics,
+  produce,
+  readTopic,
+  uniqueName,
+  values,
+  waitFor,
+} from '../helpers/kafka.js'
+import { start } from '../helpers/processor.js'
+
+const kafka = createKafka('kasper-eos')
+
+async function setup(partitions: number) {
+  const name = uniqueName('eos')
+  const input = `${name}-in`
+  const output = `${name}-out`
+  await createTopics(kafka, [input, output], partitions)
+  return { name, input, output, group: `kasper-topic-processor-${name}` }
+}
+
+const passThrough = (output: string) => ({
+  process(messages: readonly { key: Buffer | null; value: Buffer | null }[], sender: Sender) {
+    for (const m of messages) sender.send({ topic: output, key: m.key, value: m.value })
+  },
+})
+
+const exactlyOnce = { guarantee: 'exactly-once' as const, batchSize: 50 }
+
+describe("guarantee 'exactly-once'", () => {
+  it('every input has exactly one committed output, and the offsets are committed with it', async () => {
+    const t = await setup(2)
+    await produce(kafka, t.input, [...values('a', 120, 0), ...values('b', 80, 1)])
+    const { tp, run } = start(
+      { topicProcessorName: t.name, kafka, inputTopics: [t.input], inputPartitions: [0, 1], ...exactlyOnce },
+      passThrough(t.output),
+    )
+    await waitFor(async () => {
+      const c = await committedOffsets(kafka, t.group, t.input)
+      return c.get(0) === '120' && c.get(1) === '80'
+    })
+    await tp.close()
+    expect(await run).toBeUndefined()
+    const out = await readTopic(kafka, t.output, 200)
+    expect(out).toHaveLength(200)
+    expect(new Set(out.map((m) => m.value)).size).toBe(200)
+  })
+
+  it("a batch that fails after flush(): its output is aborted, invisible to read_committed; the rerun's output is the only one", async () => {
+    const t = await setup(1)
+    await produce(kafka, t.input, values('x', 100, 0))
+    let failed = false
+    const failing = start(
+      { topicProcessorName: t.name, kafka, inputTopics: [t.input], inputPartitions: [0], ...exactlyOnce },
+      {
+        async process(messages, sender) {
+          for (const m of messages) sender.send({ topic: t.output, key: m.key, value: m.value })
+          if (messages.some((m) => String(m.value) === 'x70')) {
+            await sender.flush() // produced inside the transaction, then the batch fails
+            failed = true
+            throw new Error('fails after flush')
+          }
+        },
+      },
+    )
+    const error = await failing.run
+    expect(failed).toBe(true)
+    expect(KasperError.is(error, ErrorCodes.PROCESS_FAILED)).toBe(true)
+    expect((await committedOffsets(kafka, t.group, t.input)).get(0)).toBe('50')
+    // the aborted batch's records are in the log (read_uncommitted sees them), not in committed data
+    expect((await readTopic(kafka, t.output, 100, 5000, true)).length).toBe(100)
+    expect((await readTopic(kafka, t.output, 50, 5000)).map((m) => m.value)).toEqual(
+      values('x', 50).map((m) => m.value),
+    )
+
+    const rerun = start(
+      { topicProcessorName: t.name, kafka, inputTopics: [t.input], inputPartitions: [0], ...exactlyOnce },
+      passThrough(t.output),
+    )
+    await waitFor(async () => ((await committedOffsets(kafka, t.group, t.input)).get(0) === '100' ? true : undefined))
+    await rerun.tp.close()
+    expect(await rerun.run).toBeUndefined()
+    const committed = await readTopic(kafka, t.output, 100)
+    expect(committed.map((m) => m.value)).toEqual(values('x', 100).map((m) => m.value))
+  })
+
+  it('a zombie: an instance paused mid-batch while a new one takes its partition cannot commit once resumed', async () => {
+    const t = await setup(1)
+    await produce(kafka, t.input, values('z', 100, 0))
+    let release: () => void = () => {}
+    const released = new Promise<void>((r) => {
+      release = r
+    })
+    let paused: () => void = () => {}
+    const isPaused = new Promise<void>((r) => {
+      paused = r
+    })
+    const zombie = start(
+      {
+        topicProcessorName: t.name,
+        kafka,
+        inputTopics: [t.input],
+        inputPartitions: [0],
+        ...exactlyOnce,
+        overlapCheckIntervalMs: 600_000,
+      },
+      {
+        async process(messages, sender) {
+          for (const m of messages) sender.send({ topic: t.output, key: m.key, value: m.value })
+          if (String(messages[0]?.value) === 'z50') {
+            paused()
+            await released // a long GC pause, a stopped VM: its replacement starts meanwhile
+          }
+        },
+      },
+    )
+    await isPaused
+    const replacement = start(
+      {
+        topicProcessorName: t.name,
+        kafka,
+        inputTopics: [t.input],
+        inputPartitions: [0],
+        ...exactlyOnce,
+        overlapCheckIntervalMs: 600_000,
+      },
+      passThrough(t.output),
+    )
+    await waitFor(async () => ((await committedOffsets(kafka, t.group, t.input)).get(0) === '100' ? true : undefined))
+    release()
+    const error = await zombie.run
+    expect(KasperError.is(error, ErrorCodes.PRODUCER_FENCED)).toBe(true)
+    expect((error as KasperError).retriable).toBe(false)
+    await replacement.tp.close()
+    expect(await replacement.run).toBeUndefined()
+    expect((await committedOffsets(kafka, t.group, t.input)).get(0)).toBe('100')
+    const committed = await readTopic(kafka, t.output, 100)
+    expect(committed.map((m) => m.value)).toEqual(values('z', 100).map((m) => m.value))
+  })
+})
