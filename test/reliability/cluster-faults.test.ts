@@ -77,6 +77,23 @@ describe('broker faults on a 3-node cluster, audited from outside', () => {
     }
   }, 600_000)
 
+  it('exactly-once: kill -9 of a leader, a restart, an election and kill -9 of the daemon: every input has exactly one committed output', async () => {
+    const figures = await runFaultScenario(
+      cluster(),
+      'exactly-once-kill-leader',
+      async (ctx) => {
+        await killLeaderThenRestartAnother(ctx)
+        ctx.log('kill -9 of the daemon mid-transaction, started again (its open transaction is aborted)')
+        await ctx.killDaemon(0)
+        await sleep(4000)
+      },
+      { exactlyOnce: true },
+    )
+    checkFigures(figures)
+    // every input record has exactly one output record in committed data
+    expect(figures.outputs).toBe(figures.inputs)
+  }, 600_000)
+
   it('group assignment: two daemons, kill -9 of a leader, a restart, kill -9 of a daemon: nothing lost, no commit ahead of output', async () => {
     const daemons = [0, 1].map((i) => ['--assignment', 'group', '--group-instance-id', `faults-${i}`, '--workers', '1'])
     checkFigures(await runFaultScenario(cluster(), 'group-kill-leader', groupFaults, { daemons }))

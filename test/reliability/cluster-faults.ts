@@ -137,6 +137,7 @@ function daemon(
   name: string,
   logFile: string,
   spec: DaemonSpec,
+  extraEnv: Record<string, string> = {},
 ): { child: ChildProcess; exit: Promise<number | null> } {
   const out = openSync(logFile, 'a')
   const netns = 'netns' in spec ? spec.netns : undefined
@@ -165,6 +166,7 @@ function daemon(
       KASPER_TEST_MODE: 'echo',
       KASPER_TEST_BATCH_SIZE: '500',
       KASPER_TEST_LOG_LEVEL: 'warn',
+      ...extraEnv,
     },
     stdio: ['ignore', out, out],
   })
@@ -180,6 +182,8 @@ export async function runFaultScenario(
     perTick = 50,
     /** Each daemon's extra arguments: one daemon by default; several with --assignment group. */
     daemons = [[]] as readonly DaemonSpec[],
+    /** The job runs with guarantee 'exactly-once' (the output is transactional). */
+    exactlyOnce = false,
   } = {},
 ): Promise<FaultFigures> {
   const started = Date.now()
@@ -195,7 +199,8 @@ export async function runFaultScenario(
       process.stderr.write(`[${scenario} +${Math.round((Date.now() - started) / 1000)}s] ${line}\n`),
   }
   await cluster.createTopics([names.input, names.output], partitions)
-  const runs = daemons.map((args) => daemon(base, names.name, logFile, args))
+  const extraEnv: Record<string, string> = exactlyOnce ? { KASPER_TEST_GUARANTEE: 'exactly-once' } : {}
+  const runs = daemons.map((args) => daemon(base, names.name, logFile, args, extraEnv))
   const mark = (msg: string, fields: Record<string, unknown> = {}) => {
     const time = Date.now()
     appendFileSync(logFile, `${JSON.stringify({ time, msg, ...fields })}\n`)
@@ -210,7 +215,7 @@ export async function runFaultScenario(
     mark(`test: daemon ${index} ended by ${signal}`, { instance: instanceOf(daemons[index]) })
   }
   const startDaemon = (index: number) => {
-    runs[index] = daemon(base, names.name, logFile, daemons[index] ?? [])
+    runs[index] = daemon(base, names.name, logFile, daemons[index] ?? [], extraEnv)
   }
   const ctx: FaultContext = {
     ...base,
@@ -283,7 +288,7 @@ export async function runFaultScenario(
     await Promise.all(runs.map((run) => run.exit))
 
     const inputs = await cluster.readAll(names.input)
-    const outputs = await cluster.readAll(names.output)
+    const outputs = await cluster.readAll(names.output, { transactional: exactlyOnce })
     const seen = new Set(outputs.map((r) => r.value))
     const inputValues = new Set(inputs.map((r) => r.value))
     const lost = [...inputValues].filter((v) => !seen.has(v)).length

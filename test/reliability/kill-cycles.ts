@@ -63,7 +63,16 @@ function daemon(env: Record<string, string>, log: string): Daemon {
 
 const logTail = (path: string, lines = 40) => readFileSync(path, 'utf8').trimEnd().split('\n').slice(-lines).join('\n')
 
-export async function runKillCycles(kafka: Kafka, cycles: number, perPartition: number): Promise<KillCycleFigures> {
+/**
+ * `exactlyOnce`: the job runs with guarantee 'exactly-once'; the audit reads committed data only, as
+ * every reader here does (read_committed), and then no duplicate is allowed at all.
+ */
+export async function runKillCycles(
+  kafka: Kafka,
+  cycles: number,
+  perPartition: number,
+  { exactlyOnce = false } = {},
+): Promise<KillCycleFigures> {
   const started = Date.now()
   const partitions = 4
   const names = jobNames()
@@ -75,7 +84,10 @@ export async function runKillCycles(kafka: Kafka, cycles: number, perPartition: 
   })
   await produce(kafka, names.input, inputs)
   const batchSize = 100
-  const env = echoJobEnv({ ...names, partitions, mode: 'slow', slowMs: 100, batchSize })
+  const env = {
+    ...echoJobEnv({ ...names, partitions, mode: 'slow', slowMs: 100, batchSize }),
+    ...(exactlyOnce ? { KASPER_TEST_GUARANTEE: 'exactly-once' } : {}),
+  }
   const group = `kasper-topic-processor-${names.name}`
   const logs = mkdtempSync(join(tmpdir(), 'kasper-kill9-'))
   /** Per kill: the committed offset of each partition right after the kill. */

@@ -17,3 +17,15 @@ describe('kill -9 of the daemon at random points', () => {
     expect(figures.outputs).toBe(figures.inputs + figures.duplicates)
   }, 600_000)
 })
+
+describe("kill -9 of the daemon under guarantee 'exactly-once'", () => {
+  it(`${cycles} cycles: every input has exactly one committed output (read_committed), none lost, none twice`, async () => {
+    const figures = await runKillCycles(createKafka(), cycles, cycles * 400, { exactlyOnce: true })
+    if (process.env.KASPER_FAULT_REPORT_EOS)
+      writeFileSync(process.env.KASPER_FAULT_REPORT_EOS, `${JSON.stringify(figures, null, 2)}\n`)
+    expect(figures.lost).toBe(0)
+    expect(figures.committedAheadOfOutput).toBe(0)
+    expect(figures.duplicates).toBe(0)
+    expect(figures.outputs).toBe(figures.inputs)
+  }, 600_000)
+})
