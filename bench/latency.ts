@@ -18,6 +18,8 @@ export interface LatencyOptions {
   batchSize: number
   batchWaitMs: number
   rssEveryMs?: number
+  /** The processor's guarantee (the driver reads committed data only, so exactly-once output counts once committed). */
+  guarantee?: 'at-least-once' | 'exactly-once'
 }
 
 export async function measureLatency(options: LatencyOptions) {
@@ -34,6 +36,7 @@ export async function measureLatency(options: LatencyOptions) {
       inputPartitions: partitions,
       batchSize,
       batchWaitMs,
+      guarantee: options.guarantee ?? 'at-least-once',
     },
     () => ({
       process(messages: readonly IncomingMessage[], sender: Sender) {
@@ -78,5 +81,5 @@ export async function measureLatency(options: LatencyOptions) {
     p99Ms: number
     maxMs: number
   }
-  return { ...result, batchSize, batchWaitMs, rssMiB: rss }
+  return { ...result, batchSize, batchWaitMs, guarantee: options.guarantee ?? 'at-least-once', rssMiB: rss }
 }

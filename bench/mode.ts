@@ -85,8 +85,9 @@ async function main(spec: ModeSpec): Promise<Omit<ModeResult, 'cpuSeconds'> & { 
   const { input, output, name, batchSize } = spec
   if (spec.mode === 'raw-kafkajs') {
     await runRawKafkajs({ kafka, groupId: name, input, output, work, done })
-  } else if (spec.mode === 'topic-processor') {
-    await runTopicProcessor({ kafka, name, input, output, partitions, batchSize, work, done })
+  } else if (spec.mode === 'topic-processor' || spec.mode === 'topic-processor-eos') {
+    const guarantee = spec.mode === 'topic-processor-eos' ? 'exactly-once' : 'at-least-once'
+    await runTopicProcessor({ kafka, name, input, output, partitions, batchSize, work, done, guarantee })
   } else {
     Object.assign(process.env, {
       KAFKA_BROKERS: spec.bootstrap,

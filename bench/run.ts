@@ -221,6 +221,8 @@ async function main() {
     await runMode('raw-kafkajs', work)
     await runMode('topic-processor', work)
   }
+  // guarantee 'exactly-once': a Kafka transaction per batch (docs/exactly-once.md)
+  await runMode('topic-processor-eos', 'pass-through')
   // kasper-ts's other stores, with the redis workload's work: one getAll and one putAll per batch
   for (const store of ['elasticsearch', 'cassandra'] as const) {
     if (!want(`topic-processor:${store}`)) continue
@@ -258,6 +260,10 @@ async function main() {
     ),
     twoWorkersOverOneCpu: ratio(find('supervisor-2w', 'cpu'), find('supervisor-1w', 'cpu')),
     // group assignment's cost: two one-worker daemons in one consumer group against one two-worker daemon
+    exactlyOnceOverAtLeastOnce: ratio(
+      find('topic-processor-eos', 'pass-through'),
+      find('topic-processor', 'pass-through'),
+    ),
     groupTwoDaemonsOverStaticTwoWorkers: ratio(
       find('group-2x1w', 'pass-through'),
       find('supervisor-2w', 'pass-through'),
@@ -296,6 +302,27 @@ async function main() {
           `p50 ${l.p50Ms} ms, p99 ${l.p99Ms} ms, max ${l.maxMs} ms over ${l.samples} messages`,
       )
     }
+  }
+  if (want('latency-eos') && tpMax) {
+    // half the exactly-once maximum measured in this run (same batch size), batchSize 1,000, output
+    // counted once its transaction committed
+    const eosMax = find('topic-processor-eos', 'pass-through')?.perSecond ?? tpMax
+    const rate = args['latency-rate'] ? Number(args['latency-rate']) : Math.round(eosMax / 2)
+    const l = await measureLatency({
+      kafka,
+      runId: `${runId}-eos`,
+      partitions,
+      rate,
+      seconds: Number(args['latency-seconds']),
+      batchSize: 1000,
+      batchWaitMs: 1000,
+      guarantee: 'exactly-once',
+    })
+    latency.push(l)
+    say(
+      `latency exactly-once at ${rate} msg/s offered (${l.offeredPerSecond} sent), batchSize 1000, batchWaitMs 1000: ` +
+        `p50 ${l.p50Ms} ms, p99 ${l.p99Ms} ms, max ${l.maxMs} ms over ${l.samples} messages`,
+    )
   }
 
   let soak: Awaited<ReturnType<typeof measureLatency>> | undefined

@@ -11,6 +11,7 @@ export async function runTopicProcessor(options: {
   batchSize: number
   work: Work
   done: () => Promise<boolean>
+  guarantee?: 'at-least-once' | 'exactly-once'
 }): Promise<void> {
   const { kafka, name, input, output, partitions, batchSize, work, done } = options
   const processor = new TopicProcessor(
@@ -21,6 +22,7 @@ export async function runTopicProcessor(options: {
       inputPartitions: partitions,
       batchSize,
       batchWaitMs: 1000,
+      guarantee: options.guarantee ?? 'at-least-once',
       ...(process.env.BENCH_TP_OPTIONS ? JSON.parse(process.env.BENCH_TP_OPTIONS) : {}),
     },
     () => ({
