@@ -63,6 +63,8 @@ type CreateCluster = (options: {
 
 /** READ_COMMITTED: aborted transactional messages are never handed to process(). */
 export const READ_COMMITTED = 1
+/** READ_UNCOMMITTED: everything written, including open and aborted transactions' records. */
+export const READ_UNCOMMITTED = 0
 
 /**
  * Creates a protocol-level Cluster that shares the Kafka instance's configuration (brokers, TLS,

@@ -1,6 +1,6 @@
 import { FetchError } from '../errors.js'
 import type { IncomingMessage } from '../types.js'
-import { forgetClosedBroker, groupByLeader, type KafkaCluster, READ_COMMITTED } from './cluster.js'
+import { forgetClosedBroker, groupByLeader, type KafkaCluster, READ_COMMITTED, READ_UNCOMMITTED } from './cluster.js'
 import { sendFetch } from './fetch-request.js'
 import type { FetchedPartition } from './fetch-response.js'
 import type { TopicPartitionOffset } from './offsets.js'
@@ -14,6 +14,8 @@ export interface ReaderOptions {
   maxBytesPerPartition: number
   /** How long fetches of a partition may keep failing on connection or leadership errors before giving up. */
   unavailableTimeoutMs: number
+  /** 'read_committed' (default): records of open and aborted transactions are never returned. */
+  isolationLevel?: 'read_committed' | 'read_uncommitted'
 }
 
 export interface FetchedRecords {
@@ -172,7 +174,7 @@ export class PartitionReader {
     try {
       const broker = await this.cluster.findBroker({ nodeId })
       const response = await sendFetch(broker, {
-        isolationLevel: READ_COMMITTED,
+        isolationLevel: this.options.isolationLevel === 'read_uncommitted' ? READ_UNCOMMITTED : READ_COMMITTED,
         maxWaitTime: this.options.maxWaitMs,
         minBytes: 1,
         maxBytes: this.options.maxBytes,

@@ -26,7 +26,6 @@ function loadCrc32c(): (data: Buffer) => number {
   }
 }
 
-/** The partitions of one topic in a Produce request, each with its messages in order. */
 /** A transactional (and idempotent) producer's identity in a record batch. */
 export interface BatchProducer {
   producerId: string
@@ -34,6 +33,7 @@ export interface BatchProducer {
   baseSequence: number
 }
 
+/** The partitions of one topic in a Produce request, each with its messages in order. */
 export interface ProduceTopicData {
   topic: string
   partitions: { partition: number; messages: readonly OutgoingMessage[]; producer?: BatchProducer }[]

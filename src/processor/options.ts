@@ -80,6 +80,16 @@ export const topicProcessorSchema = z
     guarantee: z
       .enum(['at-least-once', 'exactly-once'], { error: "guarantee must be 'at-least-once' or 'exactly-once'" })
       .default('at-least-once'),
+    /**
+     * Which input records process() sees: 'read_committed' skips records of open and aborted
+     * transactions (what an exactly-once job downstream of another transactional writer needs);
+     * 'read_uncommitted' hands over everything written, sooner (no wait for transactions to end).
+     */
+    isolationLevel: z
+      .enum(['read_committed', 'read_uncommitted'], {
+        error: "isolationLevel must be 'read_committed' or 'read_uncommitted'",
+      })
+      .default('read_committed'),
     /** Exactly-once: the broker aborts a transaction left open this long (a processor that died mid-batch). */
     transactionTimeoutMs: positiveInt('transactionTimeoutMs')
       .max(900_000, 'transactionTimeoutMs must be <= 900000 (the broker maximum by default)')

@@ -126,6 +126,7 @@ async function openOnce(
       maxBytes: options.fetchMaxBytes,
       maxBytesPerPartition: options.fetchMaxBytesPerPartition,
       unavailableTimeoutMs: options.unavailableTimeoutMs,
+      isolationLevel: options.isolationLevel,
     })
     return {
       connection,

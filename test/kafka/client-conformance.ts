@@ -194,7 +194,7 @@ export function describeClientConformance(
       })
     })
 
-    it('reads committed data only: aborted transactions are skipped', async () => {
+    it('reads committed data only by default (aborted transactions skipped); read_uncommitted returns them, never markers', async () => {
       const topic = uniqueName('conf-tx')
       await env().createTopics([topic], 1)
       const producer = env().kafka.producer({
@@ -231,6 +231,14 @@ export function describeClientConformance(
         })
         const read = await readUntil(reader, [{ topic, partition: 0 }], 4)
         expect(read.map((m) => m.value?.toString())).toEqual(['t0a', 't0b', 't2a', 't2b'])
+        // read_uncommitted: the aborted transaction's records too, never the commit/abort markers
+        const everything = connection.reader([{ topic, partition: 0, offset: '0' }], {
+          ...READER,
+          unavailableTimeoutMs: 60_000,
+          isolationLevel: 'read_uncommitted',
+        })
+        const all = await readUntil(everything, [{ topic, partition: 0 }], 6)
+        expect(all.map((m) => m.value?.toString())).toEqual(['t0a', 't0b', 't1a', 't1b', 't2a', 't2b'])
       })
     })
 

@@ -22,6 +22,9 @@ const decodeBatch = require('kafkajs/src/protocol/recordBatch/v0/decoder') as (d
   firstTimestamp: string
   maxTimestamp: string
   producerId: string
+  producerEpoch: number
+  firstSequence: number
+  inTransaction: boolean
   lastOffsetDelta: number
   records: DecodedRecord[]
 }>

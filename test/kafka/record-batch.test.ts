@@ -95,6 +95,47 @@ describe('Produce request encoding (read back with kafkajs’s decoders)', () =>
     }
   })
 
+  it('transactional batches: the transactional id, producer id and epoch, each partition its base sequence', async () => {
+    const messages: OutgoingMessage[] = [
+      { topic: 't', value: 'a' },
+      { topic: 't', value: 'b' },
+    ]
+    const producer = (baseSequence: number) => ({ producerId: '9007199254740993', producerEpoch: 7, baseSequence })
+    const body = encodeProduceRequest(
+      -1,
+      30_000,
+      [
+        {
+          topic: 't',
+          partitions: [
+            { partition: 0, messages, producer: producer(0) },
+            { partition: 1, messages, producer: producer(42) },
+          ],
+        },
+      ],
+      1_700_000_000_000,
+      'kasper-job-3',
+    )
+    const decoded = await decodeProduceRequest(body)
+    expect(decoded.transactionalId).toBe('kasper-job-3')
+    const [p0, p1] = decoded.topicData[0]?.partitions ?? []
+    // a producer id past 2^53 survives (it is a 64-bit integer on the wire)
+    expect(p0?.batch).toMatchObject({
+      producerId: '9007199254740993',
+      producerEpoch: 7,
+      firstSequence: 0,
+      inTransaction: true,
+    })
+    expect(p1?.batch).toMatchObject({ firstSequence: 42, inTransaction: true })
+    expect(p1?.messages.map((r) => text(r.value))).toEqual(['a', 'b'])
+    // without a producer: not transactional, no producer id
+    const plain = await decodeProduceRequest(
+      encodeProduceRequest(-1, 30_000, [{ topic: 't', partitions: [{ partition: 0, messages }] }]),
+    )
+    expect(plain.transactionalId).toBeNull()
+    expect(plain.topicData[0]?.partitions[0]?.batch).toMatchObject({ producerId: '-1', inTransaction: false })
+  })
+
   it('the native CRC32C agrees with kafkajs’s JavaScript one', () => {
     for (const size of [0, 1, 7, 64, 1000, 100_003]) {
       const data = Buffer.from(Array.from({ length: size }, (_, i) => (i * 131 + size) & 0xff))

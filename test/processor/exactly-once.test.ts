@@ -145,4 +145,40 @@ describe("guarantee 'exactly-once'", () => {
     const committed = await readTopic(kafka, t.output, 100)
     expect(committed.map((m) => m.value)).toEqual(values('z', 100).map((m) => m.value))
   })
+
+  it("with onProcessError 'dead-letter': dead letters are written in the batch's transaction, once", async () => {
+    const t = await setup(1)
+    await createTopics(kafka, [`${t.name}.dlq`], 1)
+    await produce(
+      kafka,
+      t.input,
+      values('d', 100, 0).map((m, i) => (i === 30 ? { ...m, value: 'poison' } : m)),
+    )
+    const { tp, run } = start(
+      {
+        topicProcessorName: t.name,
+        kafka,
+        inputTopics: [t.input],
+        inputPartitions: [0],
+        ...exactlyOnce,
+        onProcessError: 'dead-letter',
+        deadLetter: { retries: 0, retryBackoffMs: 10 },
+      },
+      {
+        async process(messages, sender) {
+          if (messages.some((m) => String(m.value) === 'poison')) throw new Error('poison')
+          for (const m of messages) sender.send({ topic: t.output, key: m.key, value: m.value })
+          await sender.flush() // deferred in an attempt: the attempt's output may yet be thrown away
+        },
+      },
+    )
+    await waitFor(async () => ((await committedOffsets(kafka, t.group, t.input)).get(0) === '100' ? true : undefined))
+    await tp.close()
+    expect(await run).toBeUndefined()
+    const out = await readTopic(kafka, t.output, 99)
+    expect(out).toHaveLength(99)
+    expect(new Set(out.map((m) => m.value)).size).toBe(99)
+    const letters = await readTopic(kafka, `${t.name}.dlq`, 1)
+    expect(letters.map((m) => [m.value, m.headers['kasper.dlq.source.offset']])).toEqual([['poison', '30']])
+  })
 })

@@ -40,6 +40,8 @@ describe('TopicProcessor options', () => {
     expect(o.processTimeoutMs).toBe(300_000)
     // failing process() stops the processor unless the job asks for dead letters
     expect(o.onProcessError).toBe('fail')
+    expect(o.guarantee).toBe('at-least-once')
+    expect(o.isolationLevel).toBe('read_committed')
     expect(o.deadLetter).toEqual({
       topic: 'unit.dlq',
       retries: 2,
@@ -67,6 +69,13 @@ describe('TopicProcessor options', () => {
     ['processTimeoutMs', { processTimeoutMs: 0 }, '> 0'],
     ['initialOffset', { initialOffset: 'newest' }, ''],
     ['offsetReset', { offsetReset: 'skip' }, ''],
+    [
+      'isolationLevel',
+      { isolationLevel: 'committed' },
+      "isolationLevel must be 'read_committed' or 'read_uncommitted'",
+    ],
+    ['guarantee', { guarantee: 'exactly_once' }, "guarantee must be 'at-least-once' or 'exactly-once'"],
+    ['transactionTimeoutMs', { transactionTimeoutMs: 1_000_000 }, 'transactionTimeoutMs must be <= 900000'],
     ['onProcessError', { onProcessError: 'skip' }, "onProcessError must be 'fail' or 'dead-letter'"],
     ['deadLetter.retries', { deadLetter: { retries: -1 } }, 'deadLetter.retries must be >= 0'],
     ['deadLetter.retries', { deadLetter: { retries: 11 } }, 'deadLetter.retries must be <= 10'],
