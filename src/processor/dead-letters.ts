@@ -47,6 +47,12 @@ interface DeadLetter {
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
 
+/** Waits `ms`, or less once `stopping()` turns true: a closing processor finishes its batch without the back-off. */
+async function backOff(ms: number, stopping: () => boolean): Promise<void> {
+  const until = Date.now() + ms
+  while (!stopping() && Date.now() < until) await sleep(Math.min(100, until - Date.now()))
+}
+
 /** An error the policy must not turn into dead letters: the job's own output mistakes, and the breaker. */
 const isFatal = (error: unknown) => error instanceof OutputError
 
@@ -74,8 +80,7 @@ export class DeadLetterPolicy {
     for (let tried = 0; tried <= retries; tried++) {
       if (tried > 0) {
         this.metrics.processRetries.inc({ partition })
-        await sleep(retryBackoffMs * 2 ** (tried - 1))
-        if (this.stopping()) throw lastError
+        await backOff(retryBackoffMs * 2 ** (tried - 1), this.stopping)
       }
       try {
         const output = await attempt(messages)

@@ -68,6 +68,23 @@ describe('DeadLetterPolicy', () => {
     expect(out.map((m) => m.value)).toEqual(['v0', 'v1', 'v2', 'v3'])
   })
 
+  it('a closing processor skips the back-off and finishes the batch (a 10-minute back-off would hang this test)', async () => {
+    const metrics = new ProcessorMetrics(new NoopMetrics())
+    const closing = new DeadLetterPolicy(
+      settings({ retries: 1, retryBackoffMs: 600_000 }),
+      'job',
+      metrics,
+      silentLogger,
+      () => true,
+    )
+    let failures = 1
+    const attempt: Attempt = async (batch) => {
+      if (failures-- > 0) throw new Error('once')
+      return batch.map((m) => ({ topic: 'out', value: String(m.value) }))
+    }
+    expect((await closing.run(3, messages(2), attempt)).map((m) => m.value)).toEqual(['v0', 'v1'])
+  })
+
   it('finds exactly the failing messages by bisection, keeps the others output in input order, then the dead letters', async () => {
     const { attempt, calls } = poisoned(new Set(['v3', 'v11']))
     const out = await policy({ retries: 1 }).run(3, messages(16), attempt)
