@@ -1,4 +1,4 @@
-import type { Kafka } from 'kafkajs'
+import type { Admin, Kafka } from 'kafkajs'
 import { ErrorCodes, TopicLayoutError } from '../errors.js'
 
 /**
@@ -13,14 +13,7 @@ export async function checkTopicLayout(
   const admin = kafka.admin()
   await admin.connect()
   try {
-    const existing = new Set(await admin.listTopics())
-    const missing = topics.filter((t) => !existing.has(t))
-    if (missing.length > 0) {
-      throw new TopicLayoutError(
-        ErrorCodes.TOPIC_NOT_FOUND,
-        `input topic${missing.length > 1 ? 's' : ''} ${missing.map((t) => `"${t}"`).join(', ')} do${missing.length > 1 ? '' : 'es'} not exist`,
-      )
-    }
+    await throwMissing(admin, topics, 'input', () => '')
     const { topics: metadata } = await admin.fetchTopicMetadata({ topics: [...topics] })
     const counts: Record<string, number> = {}
     for (const t of metadata) counts[t.name] = t.partitions.length
@@ -56,15 +49,30 @@ export async function checkTopicsExist(kafka: Kafka, topics: readonly string[], 
   const admin = kafka.admin()
   await admin.connect()
   try {
-    const existing = new Set(await admin.listTopics())
-    const missing = topics.filter((t) => !existing.has(t))
-    if (missing.length > 0) {
-      throw new TopicLayoutError(
-        ErrorCodes.TOPIC_NOT_FOUND,
-        `${role} topic${missing.length > 1 ? 's' : ''} ${missing.map((t) => `"${t}"`).join(', ')} do${missing.length > 1 ? '' : 'es'} not exist: create ${missing.length > 1 ? 'them' : 'it'} (kasper topics create, or your own tooling) before starting`,
-      )
-    }
+    await throwMissing(
+      admin,
+      topics,
+      role,
+      (them) => `: create ${them} before starting (kasper topics create, or your own tooling)`,
+    )
   } finally {
     await admin.disconnect()
   }
+}
+
+/** TopicLayoutError KASPER_TOPIC_NOT_FOUND naming the topics of `role` that do not exist. */
+async function throwMissing(
+  admin: Admin,
+  topics: readonly string[],
+  role: string,
+  advice: (them: 'it' | 'them') => string,
+): Promise<void> {
+  const existing = new Set(await admin.listTopics())
+  const missing = topics.filter((t) => !existing.has(t))
+  if (missing.length === 0) return
+  const many = missing.length > 1
+  throw new TopicLayoutError(
+    ErrorCodes.TOPIC_NOT_FOUND,
+    `${role} topic${many ? 's' : ''} ${missing.map((t) => `"${t}"`).join(', ')} do${many ? '' : 'es'} not exist${advice(many ? 'them' : 'it')}`,
+  )
 }
