@@ -42,6 +42,48 @@ async function setUp() {
   return { kafka, names, wave, env, allCommitted }
 }
 
+/**
+ * Two slow group daemons; b is paused (SIGSTOP) past its 6 s session, a gets every partition, b is
+ * resumed, learns its generation is over, and rejoins with a share. Returns the output (read
+ * committed) and the inputs sent.
+ */
+async function pausedMember(extraEnv: Record<string, string>) {
+  const { kafka, names, wave, env, allCommitted } = await setUp()
+  const slowEnv = {
+    ...env,
+    KASPER_TEST_MODE: 'slow',
+    KASPER_TEST_SLOW_MS: '300',
+    KASPER_TEST_BATCH_SIZE: '10',
+    ...extraEnv,
+  }
+  const flags = ['--assignment', 'group', '--session-timeout-ms', '6000']
+  const a = kasper(['run', ECHO_JOB, ...flags], slowEnv)
+  const b = kasper(['run', ECHO_JOB, ...flags], slowEnv)
+  await waitFor(() => (lastAssignment(a)?.length === 2 && lastAssignment(b)?.length === 2 ? true : undefined), 60_000)
+  const sent = await wave(400)
+  await waitFor(
+    async () =>
+      (await committedOffsets(kafka, `kasper-topic-processor-${names.name}`, names.input)).size > 2 ? true : undefined,
+    30_000,
+  )
+
+  // b stops answering: the coordinator ends its membership and gives a everything
+  b.child.kill('SIGSTOP')
+  await waitFor(() => (lastAssignment(a)?.length === PARTITIONS ? true : undefined), 30_000)
+  b.child.kill('SIGCONT')
+  // b learns its generation is over (heartbeat refused, or its commit refused) and rejoins
+  await waitFor(
+    () => (/"reason":"(fenced|revoked)"/.test(b.output()) && lastAssignment(b)?.length === 2 ? true : undefined),
+    60_000,
+  )
+  await waitFor(allCommitted, 90_000)
+  for (const run of [a, b]) run.child.kill('SIGTERM')
+  expect(await a.exit).toBe(0)
+  expect(await b.exit).toBe(0)
+  expect(b.output()).not.toMatch(/halting/)
+  return { out: await readTopic(kafka, names.output, sent.length), sent }
+}
+
 describe('group assignment (--assignment group) on the real broker', () => {
   it('daemons share the partitions by the group’s assignment; when one stops the other takes its share; every input has one output', async () => {
     const { kafka, names, wave, env, allCommitted } = await setUp()
@@ -91,39 +133,14 @@ describe('group assignment (--assignment group) on the real broker', () => {
   }, 180_000)
 
   it('a member that lost its membership (paused past the session timeout) cannot commit: it rejoins, nothing is lost', async () => {
-    const { kafka, names, wave, env, allCommitted } = await setUp()
-    const slowEnv = { ...env, KASPER_TEST_MODE: 'slow', KASPER_TEST_SLOW_MS: '300', KASPER_TEST_BATCH_SIZE: '10' }
-    const flags = ['--assignment', 'group', '--session-timeout-ms', '6000']
-    const a = kasper(['run', ECHO_JOB, ...flags], slowEnv)
-    const b = kasper(['run', ECHO_JOB, ...flags], slowEnv)
-    await waitFor(() => (lastAssignment(a)?.length === 2 && lastAssignment(b)?.length === 2 ? true : undefined), 60_000)
-    const sent = await wave(400)
-    await waitFor(
-      async () =>
-        (await committedOffsets(kafka, `kasper-topic-processor-${names.name}`, names.input)).size > 2
-          ? true
-          : undefined,
-      30_000,
-    )
-
-    // b stops answering: the coordinator ends its membership and gives a everything
-    b.child.kill('SIGSTOP')
-    await waitFor(() => (lastAssignment(a)?.length === PARTITIONS ? true : undefined), 30_000)
-    b.child.kill('SIGCONT')
-    // b learns its generation is over (heartbeat refused, or its commit refused) and rejoins
-    await waitFor(
-      () => (/"reason":"(fenced|revoked)"/.test(b.output()) && lastAssignment(b)?.length === 2 ? true : undefined),
-      60_000,
-    )
-    await waitFor(allCommitted, 90_000)
-    for (const run of [a, b]) run.child.kill('SIGTERM')
-    expect(await a.exit).toBe(0)
-    expect(await b.exit).toBe(0)
-    expect(b.output()).not.toMatch(/halting/)
-
+    const { out, sent } = await pausedMember({})
     // at least once: every input has an output; a replay after the refused commit may repeat some
-    const out = await readTopic(kafka, names.output, sent.length)
     expect(new Set(out.map((m) => m.value))).toEqual(new Set(sent))
+  }, 240_000)
+
+  it('exactly-once under group assignment: the paused member is fenced by its replacement, rejoins, and every input has exactly one committed output', async () => {
+    const { out, sent } = await pausedMember({ KASPER_TEST_GUARANTEE: 'exactly-once' })
+    expect(out.map((m) => m.value).sort()).toEqual([...sent].sort())
   }, 240_000)
 
   it('a process() longer than the session timeout costs no membership: heartbeats do not wait for batches', async () => {
