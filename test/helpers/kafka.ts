@@ -167,3 +167,17 @@ export async function waitFor<T>(
   }
   throw new Error(`condition not met within ${timeoutMs} ms${last ? `: ${String(last)}` : ''}`)
 }
+
+/** Waits until a group's committed offsets of `topic` are `ends` (partition → next offset). */
+export async function waitCommitted(
+  kafka: Kafka,
+  groupId: string,
+  topic: string,
+  ends: Record<number, number>,
+  timeoutMs = 20_000,
+): Promise<void> {
+  await waitFor(async () => {
+    const committed = await committedOffsets(kafka, groupId, topic)
+    return Object.entries(ends).every(([p, o]) => committed.get(Number(p)) === String(o)) || undefined
+  }, timeoutMs)
+}

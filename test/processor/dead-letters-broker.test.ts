@@ -16,7 +16,7 @@ import {
   readTopic,
   uniqueName,
   values,
-  waitFor,
+  waitCommitted,
 } from '../helpers/kafka.js'
 import { start } from '../helpers/processor.js'
 
@@ -61,10 +61,7 @@ describe("onProcessError 'dead-letter' on the broker", () => {
       },
       poisonAware(t.output),
     )
-    await waitFor(async () => {
-      const c = await committedOffsets(kafka, t.group, t.input)
-      return c.get(0) === '60' && c.get(1) === '40'
-    })
+    await waitCommitted(kafka, t.group, t.input, { 0: 60, 1: 40 })
     await tp.close()
     expect(await run).toBeUndefined()
     const out = await readTopic(kafka, t.output, 97)

@@ -13,7 +13,7 @@ import {
   readTopic,
   uniqueName,
   values,
-  waitFor,
+  waitCommitted,
 } from '../helpers/kafka.js'
 import { start } from '../helpers/processor.js'
 
@@ -35,6 +35,16 @@ const passThrough = (output: string) => ({
 
 const exactlyOnce = { guarantee: 'exactly-once' as const, batchSize: 50 }
 
+/** Exactly-once options for one partition of `t`'s input, the overlap check out of the way. */
+const onePartition = (t: { name: string; input: string }) => ({
+  topicProcessorName: t.name,
+  kafka,
+  inputTopics: [t.input],
+  inputPartitions: [0],
+  ...exactlyOnce,
+  overlapCheckIntervalMs: 600_000,
+})
+
 describe("guarantee 'exactly-once'", () => {
   it('every input has exactly one committed output, and the offsets are committed with it', async () => {
     const t = await setup(2)
@@ -43,10 +53,7 @@ describe("guarantee 'exactly-once'", () => {
       { topicProcessorName: t.name, kafka, inputTopics: [t.input], inputPartitions: [0, 1], ...exactlyOnce },
       passThrough(t.output),
     )
-    await waitFor(async () => {
-      const c = await committedOffsets(kafka, t.group, t.input)
-      return c.get(0) === '120' && c.get(1) === '80'
-    })
+    await waitCommitted(kafka, t.group, t.input, { 0: 120, 1: 80 })
     await tp.close()
     expect(await run).toBeUndefined()
     const out = await readTopic(kafka, t.output, 200)
@@ -58,19 +65,16 @@ describe("guarantee 'exactly-once'", () => {
     const t = await setup(1)
     await produce(kafka, t.input, values('x', 100, 0))
     let failed = false
-    const failing = start(
-      { topicProcessorName: t.name, kafka, inputTopics: [t.input], inputPartitions: [0], ...exactlyOnce },
-      {
-        async process(messages, sender) {
-          for (const m of messages) sender.send({ topic: t.output, key: m.key, value: m.value })
-          if (messages.some((m) => String(m.value) === 'x70')) {
-            await sender.flush() // produced inside the transaction, then the batch fails
-            failed = true
-            throw new Error('fails after flush')
-          }
-        },
+    const failing = start(onePartition(t), {
+      async process(messages, sender) {
+        for (const m of messages) sender.send({ topic: t.output, key: m.key, value: m.value })
+        if (messages.some((m) => String(m.value) === 'x70')) {
+          await sender.flush() // produced inside the transaction, then the batch fails
+          failed = true
+          throw new Error('fails after flush')
+        }
       },
-    )
+    })
     const error = await failing.run
     expect(failed).toBe(true)
     expect(KasperError.is(error, ErrorCodes.PROCESS_FAILED)).toBe(true)
@@ -81,11 +85,8 @@ describe("guarantee 'exactly-once'", () => {
       values('x', 50).map((m) => m.value),
     )
 
-    const rerun = start(
-      { topicProcessorName: t.name, kafka, inputTopics: [t.input], inputPartitions: [0], ...exactlyOnce },
-      passThrough(t.output),
-    )
-    await waitFor(async () => ((await committedOffsets(kafka, t.group, t.input)).get(0) === '100' ? true : undefined))
+    const rerun = start(onePartition(t), passThrough(t.output))
+    await waitCommitted(kafka, t.group, t.input, { 0: 100 })
     await rerun.tp.close()
     expect(await rerun.run).toBeUndefined()
     const committed = await readTopic(kafka, t.output, 100)
@@ -103,38 +104,18 @@ describe("guarantee 'exactly-once'", () => {
     const isPaused = new Promise<void>((r) => {
       paused = r
     })
-    const zombie = start(
-      {
-        topicProcessorName: t.name,
-        kafka,
-        inputTopics: [t.input],
-        inputPartitions: [0],
-        ...exactlyOnce,
-        overlapCheckIntervalMs: 600_000,
+    const zombie = start(onePartition(t), {
+      async process(messages, sender) {
+        for (const m of messages) sender.send({ topic: t.output, key: m.key, value: m.value })
+        if (String(messages[0]?.value) === 'z50') {
+          paused()
+          await released // a long GC pause, a stopped VM: its replacement starts meanwhile
+        }
       },
-      {
-        async process(messages, sender) {
-          for (const m of messages) sender.send({ topic: t.output, key: m.key, value: m.value })
-          if (String(messages[0]?.value) === 'z50') {
-            paused()
-            await released // a long GC pause, a stopped VM: its replacement starts meanwhile
-          }
-        },
-      },
-    )
+    })
     await isPaused
-    const replacement = start(
-      {
-        topicProcessorName: t.name,
-        kafka,
-        inputTopics: [t.input],
-        inputPartitions: [0],
-        ...exactlyOnce,
-        overlapCheckIntervalMs: 600_000,
-      },
-      passThrough(t.output),
-    )
-    await waitFor(async () => ((await committedOffsets(kafka, t.group, t.input)).get(0) === '100' ? true : undefined))
+    const replacement = start(onePartition(t), passThrough(t.output))
+    await waitCommitted(kafka, t.group, t.input, { 0: 100 })
     release()
     const error = await zombie.run
     expect(KasperError.is(error, ErrorCodes.PRODUCER_FENCED)).toBe(true)
@@ -172,7 +153,7 @@ describe("guarantee 'exactly-once'", () => {
         },
       },
     )
-    await waitFor(async () => ((await committedOffsets(kafka, t.group, t.input)).get(0) === '100' ? true : undefined))
+    await waitCommitted(kafka, t.group, t.input, { 0: 100 })
     await tp.close()
     expect(await run).toBeUndefined()
     const out = await readTopic(kafka, t.output, 99)
