@@ -6,11 +6,13 @@
 //
 // The broker is started detached (own session, stdio to a log file), so it never holds the
 // caller's stdout or stderr open.
+
 import { execFileSync, spawn, spawnSync } from 'node:child_process'
 import { existsSync, mkdirSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { homedir } from 'node:os'
 import { dirname, join, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
+import { fetchJars, jarsComplete } from './maven.mjs'
 
 const here = dirname(fileURLToPath(import.meta.url))
 export const projectRoot = resolve(here, '..', '..')
@@ -78,33 +80,20 @@ export function checkPrerequisites(settings = brokerSettings()) {
 }
 
 function jarsReady(settings) {
-  return existsSync(join(settings.libsDir, '.complete'))
+  return jarsComplete(settings.libsDir)
 }
 
 /** Resolves Kafka's jars into the cache (once). */
 export function provisionJars(settings = brokerSettings(), log = console.error) {
   if (jarsReady(settings)) return settings.libsDir
   checkPrerequisites(settings)
-  log(`kasper: fetching Apache Kafka ${KAFKA_VERSION} jars from Maven Central into ${settings.libsDir}`)
-  rmSync(settings.libsDir, { recursive: true, force: true })
-  mkdirSync(settings.libsDir, { recursive: true })
-  const result = spawnSync(
-    'mvn',
-    [
-      '-q',
-      '-B',
-      '-f',
-      join(kafkaDir, 'pom.xml'),
-      'dependency:copy-dependencies',
-      `-DoutputDirectory=${settings.libsDir}`,
-      '-DincludeScope=runtime',
-    ],
-    { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] },
-  )
-  if (result.status !== 0) {
-    throw new Error(`Maven could not resolve the Kafka jars:\n${result.stdout}${result.stderr}`)
-  }
-  writeFileSync(join(settings.libsDir, '.complete'), `${KAFKA_VERSION}\n`)
+  fetchJars({
+    pom: join(kafkaDir, 'pom.xml'),
+    libsDir: settings.libsDir,
+    name: 'Apache Kafka',
+    version: KAFKA_VERSION,
+    log,
+  })
   return settings.libsDir
 }
 

@@ -7,12 +7,14 @@
 //
 // The node runs detached (own session, stdio to a log file), so it never holds the caller's stdout
 // or stderr open; stopCassandra() stops only a node this project started (its pid file).
-import { spawn, spawnSync } from 'node:child_process'
+
+import { spawn } from 'node:child_process'
 import { existsSync, mkdirSync, openSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { createConnection } from 'node:net'
 import { homedir } from 'node:os'
 import { join } from 'node:path'
 import { isAlive, projectRoot } from './broker.mjs'
+import { fetchJars } from './maven.mjs'
 
 const cassandraDir = join(projectRoot, 'scripts', 'cassandra')
 export const CASSANDRA_VERSION = readFileSync(join(cassandraDir, 'pom.xml'), 'utf8').match(
@@ -91,25 +93,13 @@ export function cassandraAnswers({ host, port }, timeoutMs = 1000) {
 
 /** Resolves Cassandra's jars into the cache (once). */
 export function provisionCassandra(settings = cassandraSettings(), log = console.error) {
-  if (existsSync(join(settings.libsDir, '.complete'))) return
-  log(`kasper: fetching Apache Cassandra ${CASSANDRA_VERSION} jars from Maven Central into ${settings.libsDir}`)
-  rmSync(settings.libsDir, { recursive: true, force: true })
-  mkdirSync(settings.libsDir, { recursive: true })
-  const mvn = spawnSync(
-    'mvn',
-    [
-      '-q',
-      '-B',
-      '-f',
-      join(cassandraDir, 'pom.xml'),
-      'dependency:copy-dependencies',
-      `-DoutputDirectory=${settings.libsDir}`,
-      '-DincludeScope=runtime',
-    ],
-    { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] },
-  )
-  if (mvn.status !== 0) throw new Error(`Maven could not resolve the Cassandra jars:\n${mvn.stdout}${mvn.stderr}`)
-  writeFileSync(join(settings.libsDir, '.complete'), `${CASSANDRA_VERSION}\n`)
+  fetchJars({
+    pom: join(cassandraDir, 'pom.xml'),
+    libsDir: settings.libsDir,
+    name: 'Apache Cassandra',
+    version: CASSANDRA_VERSION,
+    log,
+  })
 }
 
 /** Ensures a Cassandra node answers; resolves `{ contactPoint, started }`. */

@@ -7,11 +7,13 @@
 //
 // The node runs detached (own session, stdio to a log file), so it never holds the caller's
 // stdout or stderr open; stopOpenSearch() stops only a node this project started (its pid file).
+
 import { spawn, spawnSync } from 'node:child_process'
 import { existsSync, mkdirSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { homedir } from 'node:os'
 import { join } from 'node:path'
 import { isAlive, projectRoot } from './broker.mjs'
+import { fetchJars } from './maven.mjs'
 
 const osDir = join(projectRoot, 'scripts', 'opensearch')
 export const OPENSEARCH_VERSION = readFileSync(join(osDir, 'pom.xml'), 'utf8').match(/<opensearch.version>([^<]+)</)[1]
@@ -49,26 +51,13 @@ export async function openSearchAnswers({ url }, timeoutMs = 1000) {
 
 /** Resolves OpenSearch's jars and compiles the launcher into the cache (once). */
 export function provisionOpenSearch(settings = openSearchSettings(), log = console.error) {
-  if (!existsSync(join(settings.libsDir, '.complete'))) {
-    log(`kasper: fetching OpenSearch ${OPENSEARCH_VERSION} jars from Maven Central into ${settings.libsDir}`)
-    rmSync(settings.libsDir, { recursive: true, force: true })
-    mkdirSync(settings.libsDir, { recursive: true })
-    const mvn = spawnSync(
-      'mvn',
-      [
-        '-q',
-        '-B',
-        '-f',
-        join(osDir, 'pom.xml'),
-        'dependency:copy-dependencies',
-        `-DoutputDirectory=${settings.libsDir}`,
-        '-DincludeScope=runtime',
-      ],
-      { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] },
-    )
-    if (mvn.status !== 0) throw new Error(`Maven could not resolve the OpenSearch jars:\n${mvn.stdout}${mvn.stderr}`)
-    writeFileSync(join(settings.libsDir, '.complete'), `${OPENSEARCH_VERSION}\n`)
-  }
+  fetchJars({
+    pom: join(osDir, 'pom.xml'),
+    libsDir: settings.libsDir,
+    name: 'OpenSearch',
+    version: OPENSEARCH_VERSION,
+    log,
+  })
   const source = join(osDir, 'KasperOpenSearch.java')
   const stamp = join(settings.launcherDir, '.source')
   const current = readFileSync(source, 'utf8')

@@ -4,9 +4,11 @@
  * concurrent prepared writes, each at the configured consistency (LOCAL_QUORUM by default). The
  * multi-tenant store keeps every tenant in one table, under a `<tenant>/` key prefix.
  */
+
 import { createRequire } from 'node:module'
 import type { types as CassandraTypes } from 'cassandra-driver'
 import { StoreError } from '../errors.js'
+import { readMap, readTenantMap, TenantStores, tenantEntries } from './bulk-io.js'
 import {
   type CassandraClient,
   type CassandraStoreOptions,
@@ -15,7 +17,7 @@ import {
 } from './cassandra-options.js'
 import { bufferCodec, type Codec } from './codecs.js'
 import { StoreMetrics } from './store-metrics.js'
-import { type KeyValueStore, type MultiStore, type PutOptions, type TenantKey, TenantMap } from './types.js'
+import type { KeyValueStore, MultiStore, PutOptions, TenantKey, TenantMap } from './types.js'
 
 /**
  * cassandra-driver's types, loaded when the first Cassandra store is built: the driver is an
@@ -176,16 +178,7 @@ export class CassandraKeyedStore<V> implements KeyValueStore<V> {
   getAll(keys: Iterable<string>): Promise<Map<string, V>> {
     const list = [...keys]
     return this.#metrics.time('getAll', list.length, async () => {
-      const values = await this.#io.read(
-        'getAll',
-        list.map((k) => this.#keyPrefix + k),
-      )
-      const out = new Map<string, V>()
-      list.forEach((key, i) => {
-        const value = values[i]
-        if (value !== undefined) out.set(key, value)
-      })
-      return out
+      return readMap(this.#io, 'getAll', list, (k) => this.#keyPrefix + k)
     })
   }
 
@@ -225,7 +218,7 @@ export class CassandraStore<V = Buffer> extends CassandraKeyedStore<V> {
  * not a table per tenant: Cassandra schema changes are slow and cluster-wide, tenants come and go).
  */
 export class CassandraMultiStore<V = Buffer> implements MultiStore<V> {
-  readonly #stores = new Map<string, CassandraKeyedStore<V>>()
+  readonly #stores: TenantStores<CassandraKeyedStore<V>>
   readonly #io: CassandraIO<V>
   readonly #metrics: StoreMetrics
 
@@ -233,43 +226,30 @@ export class CassandraMultiStore<V = Buffer> implements MultiStore<V> {
     const parsed = parseCassandraStoreOptions(options, 'CassandraMultiStore')
     this.#io = new CassandraIO(parsed, (options.codec ?? bufferCodec) as Codec<V>)
     this.#metrics = new StoreMetrics(`cassandra-multi:${parsed.keyspace}.${parsed.table}`, parsed.metrics)
+    this.#stores = new TenantStores((name) => new CassandraKeyedStore<V>(this.#io, this.#metrics, `${name}/`))
   }
 
   tenant(name: string): KeyValueStore<V> {
     if (name.length === 0 || name.includes('/')) throw new TypeError(`invalid tenant name ${JSON.stringify(name)}`)
-    let store = this.#stores.get(name)
-    if (!store) {
-      store = new CassandraKeyedStore<V>(this.#io, this.#metrics, `${name}/`)
-      this.#stores.set(name, store)
-    }
-    return store
+    return this.#stores.get(name)
   }
 
   allTenants(): string[] {
-    return [...this.#stores.keys()].sort()
+    return this.#stores.names()
   }
 
   fetch(keys: Iterable<TenantKey>): Promise<TenantMap<V>> {
     const list = [...keys]
     return this.#metrics.time('fetch', list.length, async () => {
       for (const { tenant } of list) this.tenant(tenant)
-      const values = await this.#io.read(
-        'fetch',
-        list.map(({ tenant, key }) => `${tenant}/${key}`),
-      )
-      const out = new TenantMap<V>()
-      list.forEach(({ tenant, key }, i) => {
-        const value = values[i]
-        if (value !== undefined) out.set(tenant, key, value)
-      })
-      return out
+      return readTenantMap(this.#io, 'fetch', list, (tenant, key) => `${tenant}/${key}`)
     })
   }
 
   push(values: TenantMap<V>, options?: PutOptions): Promise<void> {
-    const entries = [...values.entries()].map(([{ tenant, key }, value]) => {
+    const entries = tenantEntries(values, (tenant, key) => {
       this.tenant(tenant)
-      return [`${tenant}/${key}`, value] as const
+      return `${tenant}/${key}`
     })
     return this.#metrics.time('push', entries.length, () => this.#io.write('push', entries, options))
   }

@@ -3,7 +3,9 @@
  * with Node's own fetch: getAll is one `_mget`, putAll one `_bulk`. Document id = key, one index
  * per store (per tenant for the multi-store). See docs/stores.md for why no client library.
  */
+
 import { StoreError } from '../errors.js'
+import { readMap, readTenantMap, TenantStores, tenantEntries } from './bulk-io.js'
 import { bufferCodec, type Codec } from './codecs.js'
 import {
   type ElasticsearchMultiStoreOptions,
@@ -14,7 +16,7 @@ import {
   type ResolvedSearchOptions,
 } from './elasticsearch-options.js'
 import { StoreMetrics } from './store-metrics.js'
-import { type KeyValueStore, type MultiStore, type PutOptions, type TenantKey, TenantMap } from './types.js'
+import type { KeyValueStore, MultiStore, PutOptions, TenantKey, TenantMap } from './types.js'
 
 /** Where kasper-ts keeps a document's expiry (ms since the epoch) when it has a TTL. */
 export const EXPIRES_AT = 'kasper_expires_at'
@@ -220,16 +222,7 @@ export class ElasticsearchStore<V = Buffer> implements KeyValueStore<V> {
   getAll(keys: Iterable<string>): Promise<Map<string, V>> {
     const list = [...keys]
     return this.#metrics.time('getAll', list.length, async () => {
-      const values = await this.#io.read(
-        'getAll',
-        list.map((id) => ({ index: this.index, id })),
-      )
-      const out = new Map<string, V>()
-      list.forEach((key, i) => {
-        const value = values[i]
-        if (value !== undefined) out.set(key, value)
-      })
-      return out
+      return readMap(this.#io, 'getAll', list, (id) => ({ index: this.index, id }))
     })
   }
 
@@ -258,7 +251,7 @@ export class ElasticsearchStore<V = Buffer> implements KeyValueStore<V> {
 export class ElasticsearchMultiStore<V = Buffer> implements MultiStore<V> {
   readonly prefix: string
   readonly #options: ElasticsearchMultiStoreOptions<V>
-  readonly #stores = new Map<string, ElasticsearchStore<V>>()
+  readonly #stores: TenantStores<ElasticsearchStore<V>>
   readonly #io: SearchIO<V>
   readonly #metrics: StoreMetrics
 
@@ -268,6 +261,10 @@ export class ElasticsearchMultiStore<V = Buffer> implements MultiStore<V> {
     this.#options = options
     this.#io = new SearchIO(parsed, (options.codec ?? bufferCodec) as Codec<V>)
     this.#metrics = new StoreMetrics(`elasticsearch-multi:${prefix}`, parsed.metrics)
+    this.#stores = new TenantStores((name) => {
+      const { prefix: _prefix, ...rest } = this.#options
+      return new ElasticsearchStore<V>({ ...rest, index: this.indexOf(name) })
+    })
   }
 
   /** The index of a tenant; a tenant name that cannot be part of an index name is a TypeError. */
@@ -279,40 +276,25 @@ export class ElasticsearchMultiStore<V = Buffer> implements MultiStore<V> {
   }
 
   tenant(name: string): ElasticsearchStore<V> {
-    let store = this.#stores.get(name)
-    if (!store) {
-      const { prefix: _prefix, ...rest } = this.#options
-      store = new ElasticsearchStore<V>({ ...rest, index: this.indexOf(name) })
-      this.#stores.set(name, store)
-    }
-    return store
+    return this.#stores.get(name)
   }
 
   allTenants(): string[] {
-    return [...this.#stores.keys()].sort()
+    return this.#stores.names()
   }
 
   fetch(keys: Iterable<TenantKey>): Promise<TenantMap<V>> {
     const list = [...keys]
     return this.#metrics.time('fetch', list.length, async () => {
       for (const { tenant } of list) this.tenant(tenant)
-      const values = await this.#io.read(
-        'fetch',
-        list.map(({ tenant, key }) => ({ index: this.indexOf(tenant), id: key })),
-      )
-      const out = new TenantMap<V>()
-      list.forEach(({ tenant, key }, i) => {
-        const value = values[i]
-        if (value !== undefined) out.set(tenant, key, value)
-      })
-      return out
+      return readTenantMap(this.#io, 'fetch', list, (tenant, key) => ({ index: this.indexOf(tenant), id: key }))
     })
   }
 
   push(values: TenantMap<V>, options?: PutOptions): Promise<void> {
-    const entries = [...values.entries()].map(([{ tenant, key }, value]) => {
+    const entries = tenantEntries(values, (tenant, key) => {
       this.tenant(tenant)
-      return [{ index: this.indexOf(tenant), id: key }, value] as const
+      return { index: this.indexOf(tenant), id: key }
     })
     return this.#metrics.time('push', entries.length, () => this.#io.write('push', entries, options))
   }

@@ -1,4 +1,5 @@
 import { StoreError } from '../errors.js'
+import { TenantStores } from './bulk-io.js'
 import { bufferCodec, type Codec } from './codecs.js'
 import { type MemoryStoreOptions, parseMemoryStoreOptions } from './options.js'
 import { StoreMetrics } from './store-metrics.js'
@@ -94,23 +95,19 @@ export class MemoryStore<V = Buffer> implements KeyValueStore<V> {
 
 /** In-memory MultiStore: one MemoryStore per tenant. */
 export class MemoryMultiStore<V = Buffer> implements MultiStore<V> {
-  readonly #stores = new Map<string, MemoryStore<V>>()
+  readonly #stores: TenantStores<MemoryStore<V>>
 
-  constructor(private readonly options: MemoryStoreOptions<V>) {
+  constructor(readonly options: MemoryStoreOptions<V>) {
     parseMemoryStoreOptions(options)
+    this.#stores = new TenantStores((name) => new MemoryStore<V>({ ...options, prefix: `${name}/${options.prefix}` }))
   }
 
   tenant(name: string): MemoryStore<V> {
-    let store = this.#stores.get(name)
-    if (!store) {
-      store = new MemoryStore<V>({ ...this.options, prefix: `${name}/${this.options.prefix}` })
-      this.#stores.set(name, store)
-    }
-    return store
+    return this.#stores.get(name)
   }
 
   allTenants(): string[] {
-    return [...this.#stores.keys()].sort()
+    return this.#stores.names()
   }
 
   async fetch(keys: Iterable<TenantKey>): Promise<TenantMap<V>> {

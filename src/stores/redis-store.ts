@@ -1,10 +1,11 @@
 import { type Cluster, Redis, type RedisOptions } from 'ioredis'
 import { StoreError } from '../errors.js'
 import { type Logger, silentLogger } from '../logging/logger.js'
+import { readMap, readTenantMap, TenantStores, tenantEntries } from './bulk-io.js'
 import { bufferCodec, type Codec } from './codecs.js'
 import { parseRedisStoreOptions, type RedisStoreOptions } from './options.js'
 import { defaultStoreMetrics, StoreMetrics } from './store-metrics.js'
-import { type KeyValueStore, type MultiStore, type PutOptions, type TenantKey, TenantMap } from './types.js'
+import type { KeyValueStore, MultiStore, PutOptions, TenantKey, TenantMap } from './types.js'
 
 type Client = Redis | Cluster
 
@@ -142,16 +143,7 @@ export class RedisStore<V = Buffer> implements KeyValueStore<V> {
   getAll(keys: Iterable<string>): Promise<Map<string, V>> {
     const list = [...keys]
     return this.#metrics.time('getAll', list.length, async () => {
-      const values = await this.#io.read(
-        'getAll',
-        list.map((k) => this.keyOf(k)),
-      )
-      const out = new Map<string, V>()
-      list.forEach((key, i) => {
-        const value = values[i]
-        if (value !== undefined) out.set(key, value)
-      })
-      return out
+      return readMap(this.#io, 'getAll', list, (k) => this.keyOf(k))
     })
   }
 
@@ -185,7 +177,7 @@ export class RedisStore<V = Buffer> implements KeyValueStore<V> {
 /** A MultiStore in Redis. Keys are `<tenant>/<prefix>/<key>`; fetch is one pipeline, push one MULTI/EXEC. */
 export class RedisMultiStore<V = Buffer> implements MultiStore<V> {
   readonly #options: RedisStoreOptions<V>
-  readonly #stores = new Map<string, RedisStore<V>>()
+  readonly #stores: TenantStores<RedisStore<V>>
   readonly #io: RedisIO<V>
   readonly #metrics: StoreMetrics
 
@@ -197,42 +189,29 @@ export class RedisMultiStore<V = Buffer> implements MultiStore<V> {
       `redis-multi:${parsed.prefix}`,
       parsed.metrics ?? defaultStoreMetrics(parsed.redis),
     )
+    this.#stores = new TenantStores(
+      (name) => new RedisStore<V>({ ...this.#options, prefix: `${name}/${this.#options.prefix}` }),
+    )
   }
 
   tenant(name: string): RedisStore<V> {
     if (name.length === 0 || /[{}]/.test(name)) throw new TypeError(`invalid tenant name ${JSON.stringify(name)}`)
-    let store = this.#stores.get(name)
-    if (!store) {
-      store = new RedisStore<V>({ ...this.#options, prefix: `${name}/${this.#options.prefix}` })
-      this.#stores.set(name, store)
-    }
-    return store
+    return this.#stores.get(name)
   }
 
   allTenants(): string[] {
-    return [...this.#stores.keys()].sort()
+    return this.#stores.names()
   }
 
   fetch(keys: Iterable<TenantKey>): Promise<TenantMap<V>> {
     const list = [...keys]
     return this.#metrics.time('fetch', list.length, async () => {
-      const values = await this.#io.read(
-        'fetch',
-        list.map(({ tenant, key }) => this.tenant(tenant).keyOf(key)),
-      )
-      const out = new TenantMap<V>()
-      list.forEach(({ tenant, key }, i) => {
-        const value = values[i]
-        if (value !== undefined) out.set(tenant, key, value)
-      })
-      return out
+      return readTenantMap(this.#io, 'fetch', list, (tenant, key) => this.tenant(tenant).keyOf(key))
     })
   }
 
   push(values: TenantMap<V>, options?: PutOptions): Promise<void> {
-    const entries = [...values.entries()].map(
-      ([{ tenant, key }, value]) => [this.tenant(tenant).keyOf(key), value] as const,
-    )
+    const entries = tenantEntries(values, (tenant, key) => this.tenant(tenant).keyOf(key))
     return this.#metrics.time('push', entries.length, () => this.#io.write('push', entries, options))
   }
 }
