@@ -57,6 +57,19 @@ const GENERATION_OVER = new Set(['ILLEGAL_GENERATION', 'UNKNOWN_MEMBER_ID', 'FEN
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
 
+/** `work`, or a rejection once `ms` passed without its answer (its late answer is then ignored). */
+function raceDeadline(work: Promise<void>, ms: number): Promise<void> {
+  let timer: NodeJS.Timeout | undefined
+  const deadline = new Promise<never>((_, reject) => {
+    timer = setTimeout(
+      () => reject(new Error(`no answer from the group coordinator within the session`)),
+      Math.max(ms, 0),
+    )
+  })
+  work.catch(() => {})
+  return Promise.race([work, deadline]).finally(() => clearTimeout(timer))
+}
+
 export class GroupMember {
   #memberId = ''
   #generation: GroupGeneration | undefined
@@ -193,13 +206,18 @@ export class GroupMember {
       const beat = async () => {
         if (stopped) return
         try {
-          const coordinator = await this.cluster.findGroupCoordinator({ groupId })
-          await this.#send(coordinator, apiKeys.Heartbeat, requests.Heartbeat, {
-            groupId,
-            groupGenerationId: generation.generationId,
-            memberId: generation.memberId,
-            groupInstanceId: groupInstanceId ?? null,
-          })
+          const heartbeat = (async () => {
+            const coordinator = await this.cluster.findGroupCoordinator({ groupId })
+            await this.#send(coordinator, apiKeys.Heartbeat, requests.Heartbeat, {
+              groupId,
+              groupGenerationId: generation.generationId,
+              memberId: generation.memberId,
+              groupInstanceId: groupInstanceId ?? null,
+            })
+          })()
+          // a request on a connection that went silent (a network cut) waits for the client's request
+          // timeout, far beyond the session: the session's own deadline ends the wait
+          await raceDeadline(heartbeat, lastOk + sessionTimeoutMs - Date.now())
           lastOk = Date.now()
         } catch (error) {
           const type = (error as { type?: string }).type
@@ -212,7 +230,7 @@ export class GroupMember {
             if (!groupInstanceId) this.#memberId = ''
             return resolveEnd({ reason: 'fenced', error })
           }
-          if (Date.now() - lastOk > sessionTimeoutMs) return resolveEnd({ reason: 'unreachable', error })
+          if (Date.now() - lastOk >= sessionTimeoutMs) return resolveEnd({ reason: 'unreachable', error })
           logger.warn({ err: error }, 'heartbeat failed: retrying')
         }
         if (!stopped) timer = setTimeout(() => void beat(), heartbeatIntervalMs)

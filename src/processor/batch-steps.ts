@@ -69,3 +69,16 @@ export function findOverlap(
   }
   return undefined
 }
+
+/**
+ * Under group assignment a foreign commit on this member's partition is another member's: the group
+ * gave the partition away (a rebalance this member has not heard of yet, as after a network cut).
+ * That is a revocation (the daemon rejoins), not two deployments on one partition range.
+ */
+export function assignmentLostTo(overlap: PartitionOverlapError): KasperError {
+  return new KasperError(
+    ErrorCodes.ASSIGNMENT_LOST,
+    `${overlap.topic}[${overlap.partition}] was committed by another member of the group (${overlap.otherInstance ?? 'unknown'}, offset ${overlap.committedOffset}): this member's assignment is over`,
+    { cause: overlap, retriable: true },
+  )
+}

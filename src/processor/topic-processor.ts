@@ -28,7 +28,7 @@ import { tpKey } from '../kafka/topic-partitions.js'
 import type { Logger } from '../logging/logger.js'
 import { BatchSender } from '../sender/sender.js'
 import type { IncomingMessage, MessageProcessor, MessageProcessors, OutgoingMessage } from '../types.js'
-import { batchPosition, findOverlap } from './batch-steps.js'
+import { assignmentLostTo, batchPosition, findOverlap } from './batch-steps.js'
 import { DeadLetterPolicy } from './dead-letters.js'
 import { runFetchLoop } from './fetch-loop.js'
 import { lagByPartition, totalLag } from './lag.js'
@@ -367,7 +367,7 @@ export class TopicProcessor {
       return undefined
     })
     const overlap = found && findOverlap(session.committed, session.committedByUs, found, this.#commitMetadata)
-    if (overlap) throw overlap
+    if (overlap) throw this.options.groupGeneration ? assignmentLostTo(overlap) : overlap
   }
 
   async #produce(writer: OutputWriter | TransactionalOutput, messages: readonly OutgoingMessage[]): Promise<void> {

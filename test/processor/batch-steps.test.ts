@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest'
 import { ErrorCodes } from '../../src/index.js'
 import { tpKey } from '../../src/kafka/topic-partitions.js'
-import { batchPosition, findOverlap, runProcess } from '../../src/processor/batch-steps.js'
+import { assignmentLostTo, batchPosition, findOverlap, runProcess } from '../../src/processor/batch-steps.js'
 import type { IncomingMessage } from '../../src/types.js'
 
 const key = tpKey('t', 0)
@@ -38,6 +38,18 @@ describe('findOverlap', () => {
       ME,
     )
     expect(moved).toMatchObject({ expectedOffset: '5', committedOffset: '8' })
+  })
+
+  it('under group assignment a foreign commit is a lost assignment (a revocation), not an overlap', () => {
+    const overlap = findOverlap(
+      new Map([[key, '10']]),
+      new Set([key]),
+      new Map([[key, { offset: '12', metadata: 'kasper-ts:other' }]]),
+      ME,
+    )
+    const lost = assignmentLostTo(overlap as NonNullable<typeof overlap>)
+    expect(lost).toMatchObject({ code: ErrorCodes.ASSIGNMENT_LOST, retriable: true })
+    expect(lost.message).toContain('t[0] was committed by another member of the group (kasper-ts:other, offset 12)')
   })
 })
 

@@ -233,7 +233,10 @@ export async function runFaultScenario(
         },
         timeoutMs,
         what,
-      )
+      ).catch((error: Error) => {
+        // what the daemons did meanwhile: CI keeps no log files
+        throw new Error(`${error.message}; the daemons' log ended with:\n${logTail(readFileSync(logFile, 'utf8'))}`)
+      })
       return found as LogLine
     },
     killDaemon: async (index) => {
@@ -321,6 +324,16 @@ export async function runFaultScenario(
     for (const run of runs) if (run.child.exitCode === null) run.child.kill('SIGKILL')
     await producer.stop().catch(() => {})
   }
+}
+
+/** The last info-or-above lines of the daemons' log, each cut short. */
+function logTail(log: string, lines = 40): string {
+  return log
+    .split('\n')
+    .filter((l) => l.startsWith('{') && !l.includes('"level":"debug"'))
+    .slice(-lines)
+    .map((l) => l.slice(0, 400))
+    .join('\n')
 }
 
 function logLines(log: string): LogLine[] {
