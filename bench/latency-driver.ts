@@ -39,7 +39,7 @@ const readLoop = (async () => {
     const fetched = await reader.fetch()
     const now = Date.now()
     for (const { messages } of fetched) {
-      for (const m of messages) latencies.push(now - Number(m.value?.subarray(0, 13).toString()))
+      for (const m of messages.slice()) latencies.push(now - Number(m.value?.subarray(0, 13).toString()))
     }
   }
 })()

@@ -5,11 +5,13 @@
  * Runs the mode from the start of the input until the group's committed offsets sum to
  * `messages`, then prints one line of JSON (a ModeResult) on stdout.
  */
+import { openSync } from 'node:fs'
 import { resolve } from 'node:path'
 import { Client } from 'cassandra-driver'
 import { Redis } from 'ioredis'
 import { Kafka, logLevel } from 'kafkajs'
 import { CassandraStore, ElasticsearchStore, type KeyValueStore, silentLogger } from '../src/index.js'
+import { jsonLogger } from '../src/logging/json-logger.js'
 import { Supervisor } from '../supervisor/index.js'
 import { committedSum, round, rssSampler } from './measure.js'
 import { runRawKafkajs } from './modes/raw-kafkajs.js'
@@ -113,7 +115,10 @@ async function main(spec: ModeSpec): Promise<Omit<ModeResult, 'cpuSeconds'> & { 
           jobPath: resolve('dist/bench/jobs/bench-job.js'),
           workers: group || instances ? 1 : count,
           metricsPort: null,
-          logger: silentLogger,
+          // BENCH_LOG=<file>: the daemons' JSON log (assignments, slices) for a look at where time went
+          logger: process.env.BENCH_LOG
+            ? jsonLogger({ label: `daemon-${index}`, destination: openSync(process.env.BENCH_LOG, 'a') })
+            : silentLogger,
           ...(group ? { assignment: 'group' as const } : {}),
           ...(instances ? { instance: { index, count } } : {}),
           ...(process.env.BENCH_WORKER_YOUNG_MB

@@ -13,7 +13,9 @@
  */
 import { createRequire } from 'node:module'
 import type { IncomingMessage } from '../types.js'
+import { Cursor } from './cursor.js'
 import { crc32c } from './record-batch.js'
+import { type MessageRun, RecordRun } from './record-run.js'
 import { tpKey } from './topic-partitions.js'
 
 const require = createRequire(import.meta.url)
@@ -40,8 +42,11 @@ export interface FetchedPartition {
   partition: number
   errorCode: number
   highWatermark: string
-  /** Records at or past the fetch offset, without aborted transactional records and control records. */
-  messages: IncomingMessage[]
+  /**
+   * Records at or past the fetch offset, without aborted transactional records and control records
+   * (a RecordRun: message objects are made when they are taken).
+   */
+  messages: MessageRun
   /** The offset of the last record at or past the fetch offset, filtered ones included. */
   lastOffset?: string
   /** Records came back, but all below the fetch offset (the rest of their batch was compacted away). */
@@ -73,75 +78,11 @@ export class CorruptRecordBatchError extends Error {
   }
 }
 
-const TWO_32 = 2 ** 32
-/** Shared by every message without headers (most of them): one object fewer per message. */
-const NO_HEADERS: Record<string, Buffer> = Object.freeze({}) as Record<string, Buffer>
 const BATCH_HEADER = 61
 const TRANSACTIONAL = 0x10
 const CONTROL = 0x20
 const LOG_APPEND_TIME = 0x08
 const COMPRESSION = 0x07
-
-/** A cursor over a buffer; varints decoded with numbers (exact up to 2^53). */
-class Cursor {
-  constructor(
-    readonly buf: Buffer,
-    public o: number,
-  ) {}
-
-  int8(): number {
-    return this.buf.readInt8(this.o++)
-  }
-  int16(): number {
-    const v = this.buf.readInt16BE(this.o)
-    this.o += 2
-    return v
-  }
-  int32(): number {
-    const v = this.buf.readInt32BE(this.o)
-    this.o += 4
-    return v
-  }
-  /** An int64 as a number (offsets and timestamps stay far below 2^53). */
-  int64(): number {
-    const v = this.buf.readInt32BE(this.o) * TWO_32 + this.buf.readUInt32BE(this.o + 4)
-    this.o += 8
-    return v
-  }
-  string(): string {
-    const length = this.int16()
-    const s = this.buf.toString('utf8', this.o, this.o + length)
-    this.o += length
-    return s
-  }
-  /** An unsigned LEB128 varint. */
-  uvarint(): number {
-    const buf = this.buf
-    let b = buf[this.o++] as number
-    if (b < 0x80) return b
-    let value = b & 0x7f
-    let scale = 0x80
-    do {
-      b = buf[this.o++] as number
-      value += (b & 0x7f) * scale
-      scale *= 0x80
-    } while (b >= 0x80)
-    return value
-  }
-  /** A zig-zag varint (Kafka's varint and varlong). */
-  varint(): number {
-    const u = this.uvarint()
-    return u % 2 === 0 ? u / 2 : -(u + 1) / 2
-  }
-  /** Length-prefixed bytes as a view of the buffer; null for length -1. */
-  bytes(): Buffer | null {
-    const length = this.varint()
-    if (length < 0) return null
-    const v = this.buf.subarray(this.o, this.o + length)
-    this.o += length
-    return v
-  }
-}
 
 /** read_committed state across the batches of one partition's data. */
 class AbortedFilter {
@@ -175,10 +116,13 @@ interface PartitionContext {
   fetchOffset: number
   aborted: AbortedFilter | undefined
   out: FetchedPartition
+  /** Where the records of magic 2 batches go (out.messages). */
+  run: RecordRun
 }
 
 function decodeRecords(c: Cursor, end: number, count: number, ctx: PartitionContext, batch: BatchInfo): void {
-  const { topic, partition, fetchOffset, out } = ctx
+  const { fetchOffset, out, run } = ctx
+  const buffer = run.addBuffer(c.buf)
   for (let i = 0; i < count && c.o < end; i++) {
     const length = c.varint()
     const next = c.o + length
@@ -196,34 +140,16 @@ function decodeRecords(c: Cursor, end: number, count: number, ctx: PartitionCont
       c.o = next
       continue
     }
-    const key = c.bytes()
     if (batch.control) {
       // a control record: key = version (int16), type (int16: 0 ABORT, 1 COMMIT)
+      const key = c.bytes()
       if (key && key.length >= 4 && key.readInt16BE(2) === 0) ctx.aborted?.ended(batch.producerId)
       c.o = next
       continue
     }
-    const value = c.bytes()
-    const headerCount = c.varint()
-    const headers: Record<string, Buffer | Buffer[]> = headerCount === 0 ? NO_HEADERS : {}
-    for (let h = headerCount; h > 0; h--) {
-      const nameLength = c.varint()
-      const name = c.buf.toString('utf8', c.o, c.o + nameLength)
-      c.o += nameLength
-      const v = c.bytes() ?? Buffer.alloc(0)
-      const seen = headers[name]
-      headers[name] = seen === undefined ? v : Array.isArray(seen) ? [...seen, v] : [seen, v]
-    }
+    // key, value and headers are read when the message is taken (record-run.ts)
+    run.add(buffer, c.o, offset, batch.logAppendTime ? batch.maxTimestamp : batch.baseTimestamp + timestampDelta)
     c.o = next
-    out.messages.push({
-      topic,
-      partition,
-      offset: out.lastOffset,
-      timestamp: String(batch.logAppendTime ? batch.maxTimestamp : batch.baseTimestamp + timestampDelta),
-      key,
-      value,
-      headers: headers as Record<string, Buffer>,
-    })
   }
 }
 
@@ -293,9 +219,11 @@ async function decodeLegacyPartition(buf: Buffer, sizeAt: number, end: number, c
   const within = raw.filter((m) => Number(m.offset) >= ctx.fetchOffset)
   ctx.out.onlyBelowFetchOffset = raw.length > 0 && within.length === 0
   ctx.out.lastOffset = within.at(-1)?.offset
+  const messages: IncomingMessage[] = []
+  ctx.out.messages = messages
   for (const m of within) {
     if (m.isControlRecord) continue
-    ctx.out.messages.push({
+    messages.push({
       topic: ctx.topic,
       partition: ctx.partition,
       offset: m.offset,
@@ -350,7 +278,9 @@ export async function decodeFetchResponse(
         fetchOffset: Number(fetchOffsets.get(tpKey(topic, partition)) ?? 0),
         aborted: readCommitted && aborted.length > 0 ? new AbortedFilter(aborted) : undefined,
         out,
+        run: new RecordRun(topic, partition),
       }
+      out.messages = ctx.run
       if ((buf[start + 16] as number) < 2) await decodeLegacyPartition(buf, sizeAt, end, ctx)
       else {
         // Keys and values are views of this copy of the partition's data: it is freed once this

@@ -1,9 +1,9 @@
 import { FetchError } from '../errors.js'
-import type { IncomingMessage } from '../types.js'
 import { forgetClosedBroker, groupByLeader, type KafkaCluster, READ_COMMITTED, READ_UNCOMMITTED } from './cluster.js'
 import { sendFetch } from './fetch-request.js'
 import type { FetchedPartition } from './fetch-response.js'
 import type { TopicPartitionOffset } from './offsets.js'
+import type { MessageRun } from './record-run.js'
 import { tpKey } from './topic-partitions.js'
 import { isTransient, STALE_METADATA } from './transient-errors.js'
 
@@ -21,7 +21,8 @@ export interface ReaderOptions {
 export interface FetchedRecords {
   topic: string
   partition: number
-  messages: IncomingMessage[]
+  /** In offset order; message objects are made by `slice()` (record-run.ts). */
+  messages: MessageRun
   highWatermark: string
 }
 

@@ -95,7 +95,7 @@ export async function replayDeadLetters(kafka: Kafka, options: ReplayOptions): P
     for (let wanted = open(); wanted.length > 0; wanted = open()) {
       for (const { partition, messages } of await reader.fetch(wanted)) {
         const end = ends.get(partition) ?? 0n
-        const chunk = messages.filter((m) => BigInt(m.offset) < end)
+        const chunk = messages.slice().filter((m) => BigInt(m.offset) < end)
         if (chunk.length === 0) continue
         const out = chunk.map((m) => target(m, to, dlq))
         for (const m of out) byTopic[m.topic] = (byTopic[m.topic] ?? 0) + 1

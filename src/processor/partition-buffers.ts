@@ -1,3 +1,4 @@
+import type { MessageRun } from '../kafka/record-run.js'
 import type { IncomingMessage } from '../types.js'
 
 /** Wakes a waiting loop: `wait(ms)` resolves on `notify()` or after `ms`, whichever comes first. */
@@ -34,8 +35,10 @@ export class Notifier {
 }
 
 interface Pending {
-  messages: IncomingMessage[]
+  /** Fetched runs in arrival order; `head` of the first is where its untaken messages start. */
+  runs: MessageRun[]
   head: number
+  size: number
   /** When the oldest pending message arrived: the batch-wait clock starts then. */
   since: number
 }
@@ -43,34 +46,31 @@ interface Pending {
 /**
  * Per partition, the messages of every input topic in arrival order (partition-wise join; order
  * kept within each topic-partition because each topic-partition is appended in offset order).
+ * Fetched runs are kept as they came (record-run.ts); message objects are made by take().
  */
 export class PartitionBuffers {
   readonly #pending = new Map<number, Pending>()
 
   constructor(partitions: readonly number[]) {
-    for (const p of partitions) this.#pending.set(p, { messages: [], head: 0, since: 0 })
+    for (const p of partitions) this.#pending.set(p, { runs: [], head: 0, size: 0, since: 0 })
   }
 
-  push(partition: number, messages: readonly IncomingMessage[], now: number): void {
+  push(partition: number, messages: MessageRun, now: number): void {
     const pending = this.#pending.get(partition)
     if (!pending || messages.length === 0) return
-    if (pending.head === pending.messages.length) {
-      pending.messages = []
-      pending.head = 0
-      pending.since = now
-    }
-    for (const m of messages) pending.messages.push(m)
+    if (pending.size === 0) pending.since = now
+    pending.runs.push(messages)
+    pending.size += messages.length
   }
 
   size(partition: number): number {
-    const pending = this.#pending.get(partition)
-    return pending ? pending.messages.length - pending.head : 0
+    return this.#pending.get(partition)?.size ?? 0
   }
 
   /** Messages waiting in every partition. */
   get total(): number {
     let total = 0
-    for (const pending of this.#pending.values()) total += pending.messages.length - pending.head
+    for (const pending of this.#pending.values()) total += pending.size
     return total
   }
 
@@ -78,21 +78,24 @@ export class PartitionBuffers {
   take(partition: number, max: number, now: number): IncomingMessage[] {
     const pending = this.#pending.get(partition)
     if (!pending) return []
-    const end = Math.min(pending.head + max, pending.messages.length)
-    const batch = pending.messages.slice(pending.head, end)
-    pending.head = end
-    if (pending.head === pending.messages.length) {
-      pending.messages = []
-      pending.head = 0
-    } else {
-      if (pending.head > 4096 && pending.head * 2 > pending.messages.length) {
-        pending.messages = pending.messages.slice(pending.head)
+    let batch: IncomingMessage[] | undefined
+    while (pending.runs.length > 0 && (batch?.length ?? 0) < max) {
+      const run = pending.runs[0] as MessageRun
+      const end = Math.min(run.length, pending.head + max - (batch?.length ?? 0))
+      const part = run.slice(pending.head, end)
+      if (batch === undefined) batch = part
+      else for (const m of part) batch.push(m)
+      pending.head = end
+      if (end === run.length) {
+        pending.runs.shift()
         pending.head = 0
       }
-      // What stays behind starts a new wait from now: it was read during the batch just taken.
-      pending.since = now
     }
-    return batch
+    const taken = batch ?? []
+    pending.size -= taken.length
+    // What stays behind starts a new wait from now: it was read during the batch just taken.
+    if (pending.size > 0) pending.since = now
+    return taken
   }
 
   /**

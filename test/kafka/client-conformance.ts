@@ -39,7 +39,7 @@ async function readUntil(
   const deadline = Date.now() + timeoutMs
   while (read.length < count) {
     if (Date.now() > deadline) throw new Error(`read ${read.length} of ${count} messages in ${timeoutMs} ms`)
-    for (const f of await reader.fetch(wanted)) read.push(...f.messages)
+    for (const f of await reader.fetch(wanted)) read.push(...f.messages.slice())
   }
   return read
 }
@@ -129,7 +129,7 @@ export function describeClientConformance(
         expect(reader.position(topic, 1)).toBe('300')
         // nothing more: positions stay, an empty round returns no messages
         const more = await reader.fetch([{ topic, partition: 0 }])
-        expect(more.flatMap((f) => f.messages)).toEqual([])
+        expect(more.flatMap((f) => f.messages.slice())).toEqual([])
         expect(reader.position(topic, 0)).toBe('500')
         // seek back re-reads from there
         reader.seek(topic, 0, '495')

@@ -40,12 +40,42 @@ async function decode(
   const decoded = await decodeFetchResponse(body, new Map([['t\u00002', String(fetchOffset)]]), true)
   const p = decoded.responses[0]?.partitions[0]
   if (!p) throw new Error('no partition decoded')
-  return p
+  // every message made at once (they are made when taken: src/kafka/record-run.ts)
+  return { ...p, messages: p.messages.slice() }
 }
 
 const values = (p: { messages: { value: Buffer | null }[] }) => p.messages.map((m) => m.value?.toString() ?? null)
 
 describe('Fetch response decoding', () => {
+  it('hands over a run whose messages are made when sliced: any part, any number of times, the same', async () => {
+    const records = Buffer.concat([
+      batch(10, [
+        { topic: 't', key: 'a', value: 'x' },
+        { topic: 't', key: 'b', value: 'y', headers: { h: 'one' } },
+      ]),
+      batch(12, [{ topic: 't', key: 'c', value: 'z', timestamp: '1700000000009' }]),
+    ])
+    const body = encodeFetchResponse(
+      {
+        responses: [
+          { topicName: 't', partitions: [{ partition: 2, errorCode: 0, highWatermark: '13', messages: [] }] },
+        ],
+      },
+      () => records,
+    )
+    const decoded = await decodeFetchResponse(body, new Map([['t\u00002', '11']]), true)
+    const run = decoded.responses[0]?.partitions[0]?.messages
+    expect(run?.length).toBe(2)
+    const tail = run?.slice(1, 2)
+    expect(tail?.map((m) => [m.offset, m.timestamp, m.key?.toString(), m.value?.toString()])).toEqual([
+      ['12', '1700000000009', 'c', 'z'],
+    ])
+    const all = run?.slice() ?? []
+    expect(all.map((m) => m.offset)).toEqual(['11', '12'])
+    expect(all[0]?.headers).toEqual({ h: Buffer.from('one') })
+    expect(run?.slice(0, 1)).toEqual(all.slice(0, 1))
+  })
+
   it('records with offsets, timestamps, keys, values and headers (a repeated header becomes a list)', async () => {
     const records = batch(40, [
       { topic: 't', key: 'a', value: 'x', timestamp: '1700000000005' },

@@ -12,7 +12,7 @@ const range = (from: number, to: number) => Array.from({ length: to - from }, (_
 const offsets = (records: FetchedRecords[], topic: string, partition: number) =>
   records
     .filter((r) => r.topic === topic && r.partition === partition)
-    .flatMap((r) => r.messages.map((m) => Number(m.offset)))
+    .flatMap((r) => r.messages.slice().map((m) => Number(m.offset)))
 
 /** Three partitions of topic `t`, led by brokers 1, 2 and 3, each holding offsets 0..n-1. */
 function threeLeaders(n = 9) {

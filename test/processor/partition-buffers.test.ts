@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest'
+import type { MessageRun } from '../../src/kafka/record-run.js'
 import { Notifier, PartitionBuffers } from '../../src/processor/partition-buffers.js'
 import type { IncomingMessage } from '../../src/types.js'
 
@@ -51,6 +52,31 @@ describe('PartitionBuffers', () => {
     expect(b.due(2, 1000, 0, 0)).toBe(1)
     expect(b.due(2, 1000, 0, 1)).toBe(2)
     expect(b.due(2, 1000, 0, 2)).toBe(0)
+  })
+
+  it('takes across fetched runs, part of a run at a time, and makes each message once, when taken', () => {
+    const made: number[] = []
+    // a run as a fetch hands it over: messages are made by slice() (src/kafka/record-run.ts)
+    const run = (from: number, n: number): MessageRun => ({
+      length: n,
+      slice: (start = 0, end = n) =>
+        Array.from({ length: Math.min(end, n) - start }, (_, i) => {
+          made.push(from + start + i)
+          return msg('a', 0, from + start + i)
+        }),
+    })
+    const b = new PartitionBuffers([0])
+    b.push(0, run(0, 3), 0)
+    b.push(0, run(3, 4), 0)
+    b.push(0, run(7, 2), 0)
+    expect(b.size(0)).toBe(9)
+    expect(made).toEqual([])
+    expect(b.take(0, 2, 1).map((m) => m.offset)).toEqual(['0', '1'])
+    expect(b.take(0, 4, 2).map((m) => m.offset)).toEqual(['2', '3', '4', '5'])
+    expect(b.size(0)).toBe(3)
+    expect(b.take(0, 10, 3).map((m) => m.offset)).toEqual(['6', '7', '8'])
+    expect(made).toEqual([0, 1, 2, 3, 4, 5, 6, 7, 8])
+    expect(b.total).toBe(0)
   })
 
   it('ignores partitions it does not own', () => {

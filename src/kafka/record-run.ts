@@ -1,0 +1,86 @@
+/**
+ * The records of one topic-partition from one fetch, kept as positions in the fetched bytes until
+ * they are taken for a batch. A processor buffers up to `maxBufferedMessagesPerPartition` messages
+ * per partition ahead of process(); as objects (a message, its offset and timestamp strings, views
+ * for key and value) they outlived several young-generation collections and were promoted, which
+ * grew the heap well past the data's size. Here a waiting record costs three numbers in packed
+ * arrays, and its message object is made when its batch is taken and dies with the batch.
+ */
+import type { IncomingMessage } from '../types.js'
+import { Cursor } from './cursor.js'
+
+/** Fetched messages of one topic-partition in offset order; an array of messages is one too. */
+export interface MessageRun {
+  readonly length: number
+  /** The messages from `start` to `end` (exclusive), as objects. */
+  slice(start?: number, end?: number): IncomingMessage[]
+}
+
+/** Shared by every message without headers (most of them): one object fewer per message. */
+const NO_HEADERS: Record<string, Buffer> = Object.freeze({}) as Record<string, Buffer>
+
+export class RecordRun implements MessageRun {
+  readonly #buffers: Buffer[] = []
+  /** Per record: which buffer, where its key starts, its offset and its timestamp. */
+  readonly #buffer: number[] = []
+  readonly #at: number[] = []
+  readonly #offsets: number[] = []
+  readonly #timestamps: number[] = []
+
+  constructor(
+    readonly topic: string,
+    readonly partition: number,
+  ) {}
+
+  get length(): number {
+    return this.#at.length
+  }
+
+  /** Adds a buffer records point into (the partition's data, or a decompressed batch); returns its index. */
+  addBuffer(buf: Buffer): number {
+    if (this.#buffers.at(-1) === buf) return this.#buffers.length - 1
+    this.#buffers.push(buf)
+    return this.#buffers.length - 1
+  }
+
+  /** A record whose key's length varint starts at `at` of buffer `buffer`. */
+  add(buffer: number, at: number, offset: number, timestamp: number): void {
+    this.#buffer.push(buffer)
+    this.#at.push(at)
+    this.#offsets.push(offset)
+    this.#timestamps.push(timestamp)
+  }
+
+  slice(start = 0, end = this.length): IncomingMessage[] {
+    const from = Math.max(0, start)
+    const to = Math.min(end, this.length)
+    const out: IncomingMessage[] = []
+    for (let i = from; i < to; i++) out.push(this.#message(i))
+    return out
+  }
+
+  #message(i: number): IncomingMessage {
+    const c = new Cursor(this.#buffers[this.#buffer[i] as number] as Buffer, this.#at[i] as number)
+    const key = c.bytes()
+    const value = c.bytes()
+    const headerCount = c.varint()
+    const headers: Record<string, Buffer | Buffer[]> = headerCount === 0 ? NO_HEADERS : {}
+    for (let h = headerCount; h > 0; h--) {
+      const nameLength = c.varint()
+      const name = c.buf.toString('utf8', c.o, c.o + nameLength)
+      c.o += nameLength
+      const v = c.bytes() ?? Buffer.alloc(0)
+      const seen = headers[name]
+      headers[name] = seen === undefined ? v : Array.isArray(seen) ? [...seen, v] : [seen, v]
+    }
+    return {
+      topic: this.topic,
+      partition: this.partition,
+      offset: String(this.#offsets[i]),
+      timestamp: String(this.#timestamps[i]),
+      key,
+      value,
+      headers: headers as Record<string, Buffer>,
+    }
+  }
+}
