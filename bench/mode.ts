@@ -44,6 +44,12 @@ export interface ModeResult {
   /** CPU time of the mode's process (all its threads) per message, in microseconds. */
   cpuMicrosPerMessage: number
   peakRssMiB: number
+  /**
+   * Daemon modes: from the moment every daemon runs its final share (for group-N: all in one
+   * generation, every slice started) to the last commit: what the deployment does once start-up
+   * and the start-up rebalance are behind it.
+   */
+  settled?: { perSecond: number; cpuMicrosPerMessage: number; afterSeconds: number }
   /** CPU seconds used meanwhile by the mode's process and by the local broker's JVM. */
   cpuSeconds: { node: number; broker: number | null }
   node: string
@@ -85,6 +91,7 @@ async function main(spec: ModeSpec): Promise<Omit<ModeResult, 'cpuSeconds'> & { 
     return finishedAt > 0
   }
   const { input, output, name, batchSize } = spec
+  let settled: ModeResult['settled']
   if (spec.mode === 'raw-kafkajs') {
     await runRawKafkajs({ kafka, groupId: name, input, output, work, done })
   } else if (spec.mode === 'topic-processor' || spec.mode === 'topic-processor-eos') {
@@ -130,7 +137,28 @@ async function main(spec: ModeSpec): Promise<Omit<ModeResult, 'cpuSeconds'> & { 
         }),
     )
     await Promise.all(supervisors.map((s) => s.start()))
+    const settledAfter = (async () => {
+      for (;;) {
+        const health = supervisors.map((s) => s.health())
+        const generations = new Set(health.map((h) => h.generation))
+        if (health.every((h) => h.ready) && generations.size === 1) break
+        await new Promise((r) => setTimeout(r, 20))
+      }
+      return {
+        at: performance.now(),
+        cpu: process.cpuUsage(),
+        committed: await committedSum(kafka, `kasper-topic-processor-${name}`, input),
+      }
+    })()
     while (!(await done())) await new Promise((r) => setTimeout(r, 200))
+    const from = await settledAfter
+    const cpuSettled = process.cpuUsage(from.cpu)
+    const rest = spec.messages - from.committed
+    settled = {
+      perSecond: Math.round(rest / ((finishedAt - from.at) / 1000)),
+      cpuMicrosPerMessage: round(((cpuSettled.user + cpuSettled.system) / rest) * 1),
+      afterSeconds: round((from.at - started) / 1000),
+    }
     await Promise.all(supervisors.map((s) => s.stop()))
   }
   const seconds = (finishedAt - started) / 1000
@@ -145,6 +173,7 @@ async function main(spec: ModeSpec): Promise<Omit<ModeResult, 'cpuSeconds'> & { 
     perSecond: Math.round(spec.messages / seconds),
     cpuMicrosPerMessage: round((cpuSeconds * 1e6) / spec.messages),
     peakRssMiB: rss.stop(),
+    ...(settled ? { settled } : {}),
     cpuSeconds: { node: round(cpuSeconds) },
     node: process.version,
   }

@@ -148,6 +148,12 @@ function printMode(result: ModeResult) {
     `  ${result.mode.padEnd(28)} ${result.workload.padEnd(13)} ${String(result.perSecond).padStart(8)} msg/s  ${String(result.seconds).padStart(7)} s  ` +
       `${String(result.cpuMicrosPerMessage).padStart(6)} µs CPU/msg  peak RSS ${result.peakRssMiB} MiB  (broker CPU ${result.cpuSeconds.broker ?? 'n/a'} s)`,
   )
+  if (result.settled) {
+    const { perSecond, cpuMicrosPerMessage, afterSeconds } = result.settled
+    say(
+      `  ${''.padEnd(44)} settled ${String(perSecond).padStart(7)} msg/s  ${String(cpuMicrosPerMessage).padStart(6)} µs CPU/msg  (every daemon on its final share after ${afterSeconds} s)`,
+    )
+  }
 }
 
 async function main() {
@@ -244,6 +250,8 @@ async function main() {
 
   const find = (mode: string, work: string) => results.find((r) => r.mode === mode && r.workload === work)
   const ratio = (a?: ModeResult, b?: ModeResult) => (a && b ? round(a.perSecond / b.perSecond) : null)
+  const settledRatio = (a?: ModeResult, b?: ModeResult) =>
+    a?.settled && b?.settled ? round(a.settled.perSecond / b.settled.perSecond) : null
   const ratios = {
     topicProcessorOverRawPassThrough: ratio(
       find('topic-processor', 'pass-through'),
@@ -270,6 +278,11 @@ async function main() {
     ),
     // the same deployment (two one-worker daemons), with and without the consumer group: the cost of group mode
     groupTwoDaemonsOverStaticTwoDaemons: ratio(find('group-2x1w', 'pass-through'), find('static-2x1w', 'pass-through')),
+    // once start-up and the start-up rebalance are behind both deployments
+    groupTwoDaemonsOverStaticTwoDaemonsSettled: settledRatio(
+      find('group-2x1w', 'pass-through'),
+      find('static-2x1w', 'pass-through'),
+    ),
     topicProcessorPassThroughOverKafkaConsumerTool: round(
       (find('topic-processor', 'pass-through')?.perSecond ?? 0) / consumerPerSecond,
     ),

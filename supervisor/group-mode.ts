@@ -43,7 +43,7 @@ export class GroupAssignment {
     logger: Logger,
     host: GroupHost,
   ): GroupAssignment {
-    const { groupInstanceId, sessionTimeoutMs, shutdownTimeoutMs } = options
+    const { groupInstanceId, sessionTimeoutMs, heartbeatIntervalMs, shutdownTimeoutMs } = options
     const member = GroupMember.create(job.kafka, {
       groupId: consumerGroupId(job.topicProcessorName),
       topics: job.inputTopics,
@@ -52,7 +52,7 @@ export class GroupAssignment {
       sessionTimeoutMs,
       // every member must finish its batch and commit before the coordinator gives up on it
       rebalanceTimeoutMs: shutdownTimeoutMs + 10_000,
-      heartbeatIntervalMs: Math.max(1000, Math.floor(sessionTimeoutMs / 10)),
+      heartbeatIntervalMs,
       unavailableTimeoutMs: job.unavailableTimeoutMs,
       logger,
     })

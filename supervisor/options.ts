@@ -41,6 +41,11 @@ export const supervisorSchema = z
       .int()
       .min(6000, 'sessionTimeoutMs must be >= 6000 (the broker minimum)')
       .default(30_000),
+    /**
+     * Group assignment: how often a member heartbeats. A member hears of a rebalance at its next
+     * heartbeat, and a member that joins waits that long for the others, so it is short.
+     */
+    heartbeatIntervalMs: z.number().int().min(100, 'heartbeatIntervalMs must be >= 100').default(1000),
     onFailure: z.enum(['restart', 'halt']).default('restart'),
     /** Restarts allowed within restartWindowMs before the job halts. */
     maxRestarts: z.number().int().nonnegative('maxRestarts must be >= 0').default(5),
@@ -73,6 +78,10 @@ export const supervisorSchema = z
       .optional(),
   })
   .strict()
+  .refine((o) => o.heartbeatIntervalMs * 3 <= o.sessionTimeoutMs, {
+    message: 'heartbeatIntervalMs must be at most a third of sessionTimeoutMs (a member may miss two heartbeats)',
+    path: ['heartbeatIntervalMs'],
+  })
 
 export type SupervisorOptions = z.input<typeof supervisorSchema>
 export type ResolvedSupervisorOptions = z.output<typeof supervisorSchema>

@@ -45,7 +45,9 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
  * leader not elected yet) for up to unavailableTimeoutMs, as a running processor does: a processor
  * started while one broker of the cluster is down starts once metadata points elsewhere, instead of
  * failing. The processors are resolved once. Fails with KASPER_CONNECT_FAILED (or the typed error
- * that opening raised) when the error is permanent, time is up, or `stopping()` turns true.
+ * that opening raised) when the error is permanent or time is up. Resolves with undefined when
+ * `stopping()` turns true while it retries: a close() during start-up is a stop, not a failure
+ * (nothing was read, nothing is left to commit).
  */
 export async function openSession(
   options: ResolvedTopicProcessorOptions,
@@ -53,7 +55,7 @@ export async function openSession(
   source: MessageProcessors,
   logger: Logger,
   stopping: () => boolean = () => false,
-): Promise<Session> {
+): Promise<Session | undefined> {
   let processors: Promise<Map<number, MessageProcessor>> | undefined
   const resolve = () => {
     processors ??= resolveProcessors(source, options.inputPartitions)
@@ -67,10 +69,11 @@ export async function openSession(
       const typed = KasperError.isKasperError(error) ? error : connectFailed(error)
       const waitMs = Math.min(5000, 200 * 2 ** (attempt - 1))
       const late = Date.now() + waitMs - started > options.unavailableTimeoutMs
-      if (KasperError.isKasperError(error) || !typed.retriable || late || stopping()) throw typed
+      if (KasperError.isKasperError(error) || !typed.retriable || late) throw typed
+      if (stopping()) return undefined
       logger.warn({ err: typed, attempt, retryInMs: waitMs }, 'connecting to Kafka failed: retrying')
       await sleep(waitMs)
-      if (stopping()) throw typed
+      if (stopping()) return undefined
     }
   }
 }

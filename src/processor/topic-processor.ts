@@ -155,8 +155,8 @@ export class TopicProcessor {
     let progressTimer: NodeJS.Timeout | undefined
     try {
       session = await openSession(this.options, this.groupId, this.#processors, this.#logger, () => this.#stopping)
-      this.#updateLag(session)
-      if (!this.#stopping) {
+      if (session && !this.#stopping) {
+        this.#updateLag(session)
         const live = session
         fetcher = runFetchLoop({
           options: this.options,

@@ -113,6 +113,12 @@ export function buildCli(latch: SignalLatch = {}): Command {
         .default(30_000),
     )
     .addOption(
+      new Option('--heartbeat-interval-ms <ms>', 'group assignment: how often a member heartbeats')
+        .env('KASPER_HEARTBEAT_INTERVAL_MS')
+        .argParser(integer('--heartbeat-interval-ms', 100))
+        .default(1000),
+    )
+    .addOption(
       new Option('--on-failure <policy>', 'restart the failed slice, or halt the job')
         .env('KASPER_ON_FAILURE')
         .choices(['restart', 'halt'])
@@ -340,6 +346,7 @@ async function run(jobPath: string, opts: Record<string, unknown>, latch: Signal
       ...(opts.assignment ? { assignment: opts.assignment as 'static' | 'group' } : {}),
       ...(opts.groupInstanceId ? { groupInstanceId: opts.groupInstanceId as string } : {}),
       sessionTimeoutMs: opts.sessionTimeoutMs as number,
+      heartbeatIntervalMs: opts.heartbeatIntervalMs as number,
       onFailure: opts.onFailure as 'restart' | 'halt',
       maxRestarts: opts.maxRestarts as number,
       restartWindowMs: opts.restartWindowMs as number,

@@ -153,5 +153,13 @@ describe('Supervisor on the real broker', () => {
     })
     await expect(supervisor.start()).rejects.toMatchObject({ code: 'KASPER_JOB_INVALID' })
     expect(() => new Supervisor({ jobPath: ECHO_JOB, workers: 0 })).toThrow(/workers: workers must be > 0/)
+    // a heartbeat interval that leaves no room for a missed heartbeat within the session
+    expect(() => new Supervisor({ jobPath: ECHO_JOB, sessionTimeoutMs: 6000, heartbeatIntervalMs: 2500 })).toThrow(
+      /heartbeatIntervalMs: heartbeatIntervalMs must be at most a third of sessionTimeoutMs/,
+    )
+    expect(() => new Supervisor({ jobPath: ECHO_JOB, heartbeatIntervalMs: 10 })).toThrow(
+      /heartbeatIntervalMs must be >= 100/,
+    )
+    expect(() => new Supervisor({ jobPath: ECHO_JOB, sessionTimeoutMs: 6000, heartbeatIntervalMs: 2000 })).not.toThrow()
   })
 })
