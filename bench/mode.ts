@@ -156,7 +156,7 @@ async function main(spec: ModeSpec): Promise<Omit<ModeResult, 'cpuSeconds'> & { 
     const rest = spec.messages - from.committed
     settled = {
       perSecond: Math.round(rest / ((finishedAt - from.at) / 1000)),
-      cpuMicrosPerMessage: round(((cpuSettled.user + cpuSettled.system) / rest) * 1),
+      cpuMicrosPerMessage: round((cpuSettled.user + cpuSettled.system) / rest),
       afterSeconds: round((from.at - started) / 1000),
     }
     await Promise.all(supervisors.map((s) => s.stop()))

@@ -216,8 +216,10 @@ export class GroupMember {
             })
           })()
           // a request on a connection that went silent (a network cut) waits for the client's request
-          // timeout, far beyond the session: the session's own deadline ends the wait
-          await raceDeadline(heartbeat, lastOk + sessionTimeoutMs - Date.now())
+          // timeout, far beyond the session: the session's own deadline ends the wait (each heartbeat
+          // still gets an interval to answer: after a pause of this process the coordinator's answer,
+          // that the member is gone, says more than the deadline)
+          await raceDeadline(heartbeat, Math.max(lastOk + sessionTimeoutMs - Date.now(), heartbeatIntervalMs))
           lastOk = Date.now()
         } catch (error) {
           const type = (error as { type?: string }).type

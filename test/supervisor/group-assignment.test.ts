@@ -71,9 +71,11 @@ async function pausedMember(extraEnv: Record<string, string>) {
   b.child.kill('SIGSTOP')
   await waitFor(() => (lastAssignment(a)?.length === PARTITIONS ? true : undefined), 30_000)
   b.child.kill('SIGCONT')
-  // b learns its generation is over (heartbeat refused, or its commit refused) and rejoins
+  // b learns its generation is over (heartbeat refused, its commit refused, or no heartbeat answered
+  // within the session) and rejoins
   await waitFor(
-    () => (/"reason":"(fenced|revoked)"/.test(b.output()) && lastAssignment(b)?.length === 2 ? true : undefined),
+    () =>
+      /"reason":"(fenced|revoked|unreachable)"/.test(b.output()) && lastAssignment(b)?.length === 2 ? true : undefined,
     60_000,
   )
   await waitFor(allCommitted, 90_000)
