@@ -112,21 +112,21 @@ async function main(spec: ModeSpec): Promise<Omit<ModeResult, 'cpuSeconds'> & { 
     // daemons in this process, sharing the partitions through the job's consumer group;
     // static-<daemons>: that many one-worker daemons with static instance shares (--instance i/n),
     // the same deployment as group-<daemons> without the group
-    const group = spec.mode.startsWith('group-')
+    const grouped = spec.mode.startsWith('group-')
     const instances = spec.mode.startsWith('static-')
     const count = Number(spec.mode.split('-')[1])
     const supervisors = Array.from(
-      { length: group || instances ? count : 1 },
+      { length: grouped || instances ? count : 1 },
       (_, index) =>
         new Supervisor({
           jobPath: resolve('dist/bench/jobs/bench-job.js'),
-          workers: group || instances ? 1 : count,
+          workers: grouped || instances ? 1 : count,
           metricsPort: null,
           // BENCH_LOG=<file>: the daemons' JSON log (assignments, slices) for a look at where time went
           logger: process.env.BENCH_LOG
             ? jsonLogger({ label: `daemon-${index}`, destination: openSync(process.env.BENCH_LOG, 'a') })
             : silentLogger,
-          ...(group ? { assignment: 'group' as const } : {}),
+          ...(grouped ? { assignment: 'group' as const } : {}),
           ...(instances ? { instance: { index, count } } : {}),
           ...(process.env.BENCH_WORKER_YOUNG_MB
             ? { workerMaxYoungGenerationMb: Number(process.env.BENCH_WORKER_YOUNG_MB) }
@@ -147,7 +147,7 @@ async function main(spec: ModeSpec): Promise<Omit<ModeResult, 'cpuSeconds'> & { 
       return {
         at: performance.now(),
         cpu: process.cpuUsage(),
-        committed: await committedSum(kafka, `kasper-topic-processor-${name}`, input),
+        committed: await committedSum(kafka, group, input),
       }
     })()
     while (!(await done())) await new Promise((r) => setTimeout(r, 200))
