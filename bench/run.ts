@@ -4,10 +4,10 @@
  *
  * In one run, on the local broker: loads N messages (100-byte values) with Kafka's own producer
  * perf tool, measures Kafka's own consumer perf tool, then each mode end to end (start to the
- * last offset committed), the latency at half the measured rate, and peak RSS per mode. Prints
+ * last offset committed), the latency at half the maximum rate (per batch size), and peak RSS per mode. Prints
  * ratios measured side by side and writes bench/results/latest.json.
  */
-import { spawn, spawnSync } from 'node:child_process'
+import { spawnSync } from 'node:child_process'
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { dirname, resolve } from 'node:path'
 import { fileURLToPath, pathToFileURL } from 'node:url'
@@ -15,7 +15,8 @@ import { parseArgs } from 'node:util'
 import { Kafka, logLevel } from 'kafkajs'
 import { measureLatency } from './latency.js'
 import { committedSum, createBenchTopic, loadArgs, round } from './measure.js'
-import type { ModeResult, ModeSpec } from './mode.js'
+import type { ModeResult } from './mode.js'
+import { processCpuSeconds, runModeProcess } from './mode-process.js'
 import { runKafkaStreams } from './modes/kafka-streams.js'
 import { rerunUnder } from './node-binary.js'
 import type { WorkloadName } from './workloads.js'
@@ -27,7 +28,7 @@ const { values: args } = parseArgs({
     'batch-size': { type: 'string', default: '10000' },
     only: { type: 'string' },
     'latency-seconds': { type: 'string', default: '20' },
-    // offered rate of the latency run; default half the TopicProcessor's measured maximum
+    // offered rate of the latency runs; default half the TopicProcessor's maximum at each run's batch size
     'latency-rate': { type: 'string' },
     'soak-seconds': { type: 'string', default: '0' },
     node: { type: 'string' },
@@ -55,16 +56,6 @@ const partitions = Array.from({ length: PARTITIONS }, (_, i) => i)
 const runId = Date.now().toString(36)
 const say = (line: string) => process.stdout.write(`${line}\n`)
 
-/** CPU seconds (user + system) of a process, from /proc (Linux); null where unavailable. */
-function processCpuSeconds(pid: number): number | null {
-  try {
-    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.split(' ') ?? []
-    return (Number(fields[11]) + Number(fields[12])) / 100
-  } catch {
-    return null
-  }
-}
-
 function brokerPid(): number | undefined {
   try {
     return Number(readFileSync(brokerSettings().pidFile, 'utf8').trim()) || undefined
@@ -90,27 +81,6 @@ async function withBrokerCpu(measure: () => Promise<ModeResult>): Promise<ModeRe
   result.cpuSeconds.broker = before !== null && after !== null ? round(after - before) : null
   printMode(result)
   return result
-}
-
-/** Runs one mode in a process of its own (bench/mode.ts). */
-async function runModeProcess(spec: ModeSpec): Promise<ModeResult> {
-  const child = spawn(process.execPath, [fileURLToPath(new URL('./mode.js', import.meta.url)), JSON.stringify(spec)], {
-    stdio: ['ignore', 'pipe', 'inherit'],
-  })
-  let out = ''
-  child.stdout.on('data', (d) => (out += d))
-  const code = await new Promise<number | null>((r) => child.once('exit', r))
-  if (code !== 0) throw new Error(`benchmark mode ${spec.mode}:${spec.workload} exited with ${code}`)
-  const measured = JSON.parse(out.trim().split('\n').at(-1) ?? '{}') as ModeResult
-  return {
-    ...measured,
-    mode: spec.mode.startsWith('supervisor-')
-      ? `supervisor-${spec.mode.split('-')[1]}w`
-      : spec.mode.startsWith('group-') || spec.mode.startsWith('static-')
-        ? `${spec.mode}x1w`
-        : spec.mode,
-    cpuSeconds: { node: measured.cpuSeconds.node, broker: null },
-  }
 }
 
 /** Kafka Streams' pass-through in its own JVM, reported like the other modes. */
@@ -295,10 +265,35 @@ async function main() {
 
   const latency: Awaited<ReturnType<typeof measureLatency>>[] = []
   const tpMax = find('topic-processor', 'pass-through')?.perSecond
+  /** A TopicProcessor mode's pass-through maximum at another batch size (a row of its own). */
+  const maximumAt = async (batchSize: number, mode = 'topic-processor'): Promise<ModeResult> => {
+    const output = `bench-out-${runId}-${mode}-max-${batchSize}`
+    await createTopic(kafka, output)
+    const result = await withBrokerCpu(async () => ({
+      ...(await runModeProcess({
+        mode,
+        workload: 'pass-through',
+        bootstrap,
+        redisUrl,
+        input,
+        output,
+        name: `bench-${runId}-${mode}-max-${batchSize}`,
+        messages: N,
+        partitions: PARTITIONS,
+        batchSize,
+      })),
+      mode: `${mode}-batch${batchSize}`,
+    }))
+    results.push(result)
+    return result
+  }
   if (want('latency') && tpMax) {
-    const rate = args['latency-rate'] ? Number(args['latency-rate']) : Math.round(tpMax / 2)
-    // the throughput configuration, and one whose batches fill well within batchWaitMs
+    // the throughput configuration, and one whose batches fill well within batchWaitMs; each is
+    // offered half of its own maximum (a smaller batch costs more per message: half of the
+    // batchSize-10,000 maximum would overload the batchSize-1,000 processor and measure its queue)
     for (const batchSize of new Set([BATCH, 1000])) {
+      const max = batchSize === BATCH ? tpMax : (await maximumAt(batchSize)).perSecond
+      const rate = args['latency-rate'] ? Number(args['latency-rate']) : Math.round(max / 2)
       const seconds = Number(args['latency-seconds'])
       const l = await measureLatency({
         kafka,
@@ -317,9 +312,12 @@ async function main() {
     }
   }
   if (want('latency-eos') && tpMax) {
-    // half the exactly-once maximum measured in this run (same batch size), batchSize 1,000, output
-    // counted once its transaction committed
-    const eosMax = find('topic-processor-eos', 'pass-through')?.perSecond ?? tpMax
+    // batchSize 1,000 at half the exactly-once maximum at batchSize 1,000, output counted once its
+    // transaction committed
+    const eosMax =
+      BATCH === 1000
+        ? (find('topic-processor-eos', 'pass-through')?.perSecond ?? tpMax)
+        : (await maximumAt(1000, 'topic-processor-eos')).perSecond
     const rate = args['latency-rate'] ? Number(args['latency-rate']) : Math.round(eosMax / 2)
     const l = await measureLatency({
       kafka,
