@@ -163,6 +163,21 @@ interface BatchInfo {
   skip: boolean
 }
 
+/**
+ * How many records the whole batches from `start` to `end` hold by their headers: a run's capacity.
+ * Read before the checksums are checked, so bounded by the bytes (a record takes at least 7).
+ */
+function recordCount(buf: Buffer, start: number, end: number): number {
+  let count = 0
+  for (let o = start; end - o >= BATCH_HEADER; ) {
+    const batchEnd = o + 12 + buf.readInt32BE(o + 8)
+    if (batchEnd > end) break
+    count += Math.max(0, buf.readInt32BE(o + 57))
+    o = Math.max(batchEnd, o + BATCH_HEADER)
+  }
+  return Math.min(count, Math.floor((end - start) / 7))
+}
+
 /** Decodes one partition's record batches (magic 2) from `start` to `end`. */
 async function decodeBatches(buf: Buffer, start: number, end: number, ctx: PartitionContext): Promise<void> {
   let o = start
@@ -278,7 +293,7 @@ export async function decodeFetchResponse(
         fetchOffset: Number(fetchOffsets.get(tpKey(topic, partition)) ?? 0),
         aborted: readCommitted && aborted.length > 0 ? new AbortedFilter(aborted) : undefined,
         out,
-        run: new RecordRun(topic, partition),
+        run: new RecordRun(topic, partition, (buf[start + 16] as number) < 2 ? 0 : recordCount(buf, start, end)),
       }
       out.messages = ctx.run
       if ((buf[start + 16] as number) < 2) await decodeLegacyPartition(buf, sizeAt, end, ctx)

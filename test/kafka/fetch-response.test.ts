@@ -76,6 +76,12 @@ describe('Fetch response decoding', () => {
     expect(run?.slice(0, 1)).toEqual(all.slice(0, 1))
   })
 
+  it('a batch claiming more records than its bytes can hold decodes what is there (the claim sizes nothing)', async () => {
+    const records = batch(0, msgs(3), { count: 2 ** 31 - 1 })
+    const p = await decode(records, 0)
+    expect(values(p)).toEqual(['v0', 'v1', 'v2'])
+  })
+
   it('records with offsets, timestamps, keys, values and headers (a repeated header becomes a list)', async () => {
     const records = batch(40, [
       { topic: 't', key: 'a', value: 'x', timestamp: '1700000000005' },

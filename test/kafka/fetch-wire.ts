@@ -58,11 +58,12 @@ export function parseFetchRequest(body: Buffer): FetchRequest {
   return { isolationLevel, maxWaitTime, maxBytes, topics }
 }
 
-/** Sets a batch's base offset, attributes and producer id, and its CRC to match. */
+/** Sets a batch's base offset, attributes, producer id or record count, and its CRC to match. */
 export function patchBatch(
   batch: Buffer,
-  fields: { baseOffset?: number; attributes?: number; producerId?: number; lastOffsetDelta?: number },
+  fields: { baseOffset?: number; attributes?: number; producerId?: number; lastOffsetDelta?: number; count?: number },
 ): Buffer {
+  if (fields.count !== undefined) batch.writeInt32BE(fields.count, 57)
   if (fields.baseOffset !== undefined) batch.writeBigInt64BE(BigInt(fields.baseOffset), 0)
   if (fields.attributes !== undefined) batch.writeInt16BE(fields.attributes, 21)
   if (fields.lastOffsetDelta !== undefined) batch.writeInt32BE(fields.lastOffsetDelta, 23)
