@@ -9,8 +9,10 @@
  * first) and rejoins. Static membership (group.instance.id) lets a restarted member rejoin with its
  * old share and no rebalance. Heartbeats run on their own timer, independent of processing.
  */
+
 import { createRequire } from 'node:module'
 import { AssignerProtocol, Kafka, type KafkaConfig, logLevel } from 'kafkajs'
+import { withDeadline } from '../deadline.js'
 import { ErrorCodes, KasperError } from '../errors.js'
 import type { Logger } from '../logging/logger.js'
 import { createCluster, type KafkaBroker, type KafkaCluster, sendRequest } from './cluster.js'
@@ -56,19 +58,6 @@ export type MembershipEnd = { reason: 'rebalance' | 'fenced' | 'unreachable'; er
 const GENERATION_OVER = new Set(['ILLEGAL_GENERATION', 'UNKNOWN_MEMBER_ID', 'FENCED_INSTANCE_ID'])
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
-
-/** `work`, or a rejection once `ms` passed without its answer (its late answer is then ignored). */
-function raceDeadline(work: Promise<void>, ms: number): Promise<void> {
-  let timer: NodeJS.Timeout | undefined
-  const deadline = new Promise<never>((_, reject) => {
-    timer = setTimeout(
-      () => reject(new Error(`no answer from the group coordinator within the session`)),
-      Math.max(ms, 0),
-    )
-  })
-  work.catch(() => {})
-  return Promise.race([work, deadline]).finally(() => clearTimeout(timer))
-}
 
 export class GroupMember {
   #memberId = ''
@@ -219,7 +208,11 @@ export class GroupMember {
           // timeout, far beyond the session: the session's own deadline ends the wait (each heartbeat
           // still gets an interval to answer: after a pause of this process the coordinator's answer,
           // that the member is gone, says more than the deadline)
-          await raceDeadline(heartbeat, Math.max(lastOk + sessionTimeoutMs - Date.now(), heartbeatIntervalMs))
+          await withDeadline(
+            heartbeat,
+            Math.max(lastOk + sessionTimeoutMs - Date.now(), heartbeatIntervalMs),
+            () => new Error('no answer from the group coordinator within the session'),
+          )
           lastOk = Date.now()
         } catch (error) {
           const type = (error as { type?: string }).type

@@ -1,4 +1,5 @@
 /** Pure pieces of one batch's life, kept apart from the loop: where a batch sits, running process() with a time limit, and the overlap rule. */
+import { withDeadline } from '../deadline.js'
 import { ErrorCodes, KasperError, PartitionOverlapError } from '../errors.js'
 import type { CommittedOffset } from '../kafka/client.js'
 import { parseTpKey } from '../kafka/topic-partitions.js'
@@ -31,21 +32,14 @@ export async function runProcess(
     await processor.process(messages, sender, { partition, signal: controller.signal })
     return
   }
-  let timer: NodeJS.Timeout | undefined
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => {
+  await withDeadline(
+    Promise.resolve(processor.process(messages, sender, { partition, signal: controller.signal })),
+    timeoutMs,
+    () => {
       controller.abort(new KasperError(ErrorCodes.PROCESS_TIMEOUT, 'process() timed out'))
-      reject(controller.signal.reason)
-    }, timeoutMs)
-  })
-  try {
-    await Promise.race([
-      Promise.resolve(processor.process(messages, sender, { partition, signal: controller.signal })),
-      timeout,
-    ])
-  } finally {
-    clearTimeout(timer)
-  }
+      return controller.signal.reason
+    },
+  )
 }
 
 /**

@@ -1,4 +1,5 @@
 import { type Cluster, Redis, type RedisOptions } from 'ioredis'
+import { withDeadline } from '../deadline.js'
 import { StoreError } from '../errors.js'
 import { type Logger, silentLogger } from '../logging/logger.js'
 import { readMap, readTenantMap, TenantStores, tenantEntries } from './bulk-io.js'
@@ -45,20 +46,15 @@ type Pair = [Error | null, unknown]
 
 /** Runs a call against Redis with a time limit, turning every failure into a StoreError. */
 async function guarded<T>(operation: string, timeoutMs: number, call: () => Promise<T>): Promise<T> {
-  let timer: NodeJS.Timeout | undefined
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(
-      () => reject(new StoreError(operation, `no answer from Redis within ${timeoutMs} ms`)),
-      timeoutMs,
-    )
-  })
   try {
-    return await Promise.race([call(), timeout])
+    return await withDeadline(
+      call(),
+      timeoutMs,
+      () => new StoreError(operation, `no answer from Redis within ${timeoutMs} ms`),
+    )
   } catch (error) {
     if (error instanceof StoreError) throw error
     throw new StoreError(operation, (error as Error)?.message ?? String(error), error)
-  } finally {
-    clearTimeout(timer)
   }
 }
 
