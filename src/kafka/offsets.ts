@@ -1,6 +1,7 @@
 import pRetry from 'p-retry'
 import { ErrorCodes, KasperError } from '../errors.js'
 import type { KafkaCluster } from './cluster.js'
+import { fetchStableOffsets, type OffsetFetchResult, supportsStableOffsetFetch } from './offset-fetch.js'
 import { groupByTopic, tpKey } from './topic-partitions.js'
 import { COORDINATOR_MOVED, isTransient } from './transient-errors.js'
 
@@ -11,6 +12,9 @@ const MEMBERSHIP_REFUSALS = new Set([
   'FENCED_INSTANCE_ID',
   'REBALANCE_IN_PROGRESS',
 ])
+
+/** Reading offsets also waits out a transaction's offsets that are not applied yet (offset-fetch.ts). */
+const READ_RETRIABLE = new Set([...COORDINATOR_MOVED, 'UNSTABLE_OFFSET_COMMIT'])
 
 export interface TopicPartitionOffset {
   topic: string
@@ -49,14 +53,25 @@ export class GroupOffsets {
   async fetchCommittedWithMetadata(
     partitions: readonly { topic: string; partition: number }[],
   ): Promise<Map<string, CommittedOffset>> {
-    const response = await this.#withCoordinator((broker) =>
-      broker.offsetFetch({
-        groupId: this.groupId,
-        topics: groupByTopic(partitions).map(([topic, list]) => ({
-          topic,
-          partitions: list.map(({ partition }) => ({ partition })),
-        })),
-      }),
+    const topics = groupByTopic(partitions)
+    // require_stable where the broker has it (offset-fetch.ts): never the offsets from before a
+    // transaction that has committed but whose offsets the coordinator has not applied yet
+    const response = await this.#withCoordinator<OffsetFetchResult>(
+      (broker) =>
+        supportsStableOffsetFetch(broker)
+          ? fetchStableOffsets(
+              broker,
+              this.groupId,
+              topics.map(([topic, list]) => ({ topic, partitions: list.map(({ partition }) => partition) })),
+            )
+          : broker.offsetFetch({
+              groupId: this.groupId,
+              topics: topics.map(([topic, list]) => ({
+                topic,
+                partitions: list.map(({ partition }) => ({ partition })),
+              })),
+            }),
+      READ_RETRIABLE,
     )
     const committed = new Map<string, CommittedOffset>()
     for (const { topic, partitions: list } of response.responses) {
@@ -105,7 +120,10 @@ export class GroupOffsets {
     )
   }
 
-  #withCoordinator<T>(call: (broker: Awaited<ReturnType<KafkaCluster['findGroupCoordinator']>>) => Promise<T>) {
+  #withCoordinator<T>(
+    call: (broker: Awaited<ReturnType<KafkaCluster['findGroupCoordinator']>>) => Promise<T>,
+    retriable: ReadonlySet<string> = COORDINATOR_MOVED,
+  ) {
     return pRetry(
       async () => {
         const broker = await this.cluster.findGroupCoordinator({ groupId: this.groupId })
@@ -116,7 +134,7 @@ export class GroupOffsets {
         maxRetryTime: this.retryForMs,
         minTimeout: 100,
         maxTimeout: 2000,
-        shouldRetry: ({ error }) => isTransient(error, COORDINATOR_MOVED),
+        shouldRetry: ({ error }) => isTransient(error, retriable),
       },
     )
   }
