@@ -57,7 +57,8 @@ export class RecordRun implements MessageRun {
     let data = this.#data
     const i = this.#length * SLOTS
     if (i + SLOTS > data.length) {
-      // more records than the batch headers counted (never in practice): grow
+      // more records than the capacity: compressed batches hold more records than their bytes
+      // bound (recordCount in fetch-response.ts) allows for; grow
       data = new Float64Array(data.length * 2)
       data.set(this.#data)
       this.#data = data
