@@ -30,7 +30,7 @@ describe('RecordRun', () => {
     ])
     const run = new RecordRun('t', 4, 1)
     const b = run.addBuffer(buf)
-    at.forEach((position, i) => run.add(b, position, 2 ** 40 + i, 1_700_000_000_123 + i))
+    for (const [i, position] of at.entries()) run.add(b, position, 2 ** 40 + i, 1_700_000_000_123 + i)
     expect(run.length).toBe(3)
     expect(run.slice().map((m) => [m.offset, m.timestamp, m.key?.toString(), m.value?.toString()])).toEqual([
       ['1099511627776', '1700000000123', 'a', 'x'],
