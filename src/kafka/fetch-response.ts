@@ -79,6 +79,8 @@ export class CorruptRecordBatchError extends Error {
 }
 
 const BATCH_HEADER = 61
+/** A record's smallest encoding: length, attributes, timestamp and offset deltas, key and value lengths, header count. */
+const MIN_RECORD_BYTES = 7
 const TRANSACTIONAL = 0x10
 const CONTROL = 0x20
 const LOG_APPEND_TIME = 0x08
@@ -123,6 +125,7 @@ interface PartitionContext {
 function decodeRecords(c: Cursor, end: number, count: number, ctx: PartitionContext, batch: BatchInfo): void {
   const { fetchOffset, out, run } = ctx
   const buffer = run.addBuffer(c.buf)
+  if (!batch.skip && !batch.control) run.reserve(Math.min(count, Math.floor((end - c.o) / MIN_RECORD_BYTES)))
   for (let i = 0; i < count && c.o < end; i++) {
     const length = c.varint()
     const next = c.o + length
@@ -161,21 +164,6 @@ interface BatchInfo {
   control: boolean
   logAppendTime: boolean
   skip: boolean
-}
-
-/**
- * How many records the whole batches from `start` to `end` hold by their headers: a run's capacity.
- * Read before the checksums are checked, so bounded by the bytes (a record takes at least 7).
- */
-function recordCount(buf: Buffer, start: number, end: number): number {
-  let count = 0
-  for (let o = start; end - o >= BATCH_HEADER; ) {
-    const batchEnd = o + 12 + buf.readInt32BE(o + 8)
-    if (batchEnd > end) break
-    count += Math.max(0, buf.readInt32BE(o + 57))
-    o = Math.max(batchEnd, o + BATCH_HEADER)
-  }
-  return Math.min(count, Math.floor((end - start) / 7))
 }
 
 /** Decodes one partition's record batches (magic 2) from `start` to `end`. */
@@ -293,7 +281,7 @@ export async function decodeFetchResponse(
         fetchOffset: Number(fetchOffsets.get(tpKey(topic, partition)) ?? 0),
         aborted: readCommitted && aborted.length > 0 ? new AbortedFilter(aborted) : undefined,
         out,
-        run: new RecordRun(topic, partition, (buf[start + 16] as number) < 2 ? 0 : recordCount(buf, start, end)),
+        run: new RecordRun(topic, partition),
       }
       out.messages = ctx.run
       if ((buf[start + 16] as number) < 2) await decodeLegacyPartition(buf, sizeAt, end, ctx)

@@ -25,20 +25,26 @@ const SLOTS = 4
 export class RecordRun implements MessageRun {
   readonly #buffers: Buffer[] = []
   /**
-   * The records, SLOTS numbers each, in one typed array sized by the record count of the fetched
-   * batches (`capacity`): its memory is outside V8's heap, allocated once per fetched partition.
+   * The records, SLOTS numbers each, in a typed array sized by the record counts of the batches
+   * (reserve()): its memory is outside V8's heap, and a run of one record batch allocates it once.
    * Growable arrays of numbers were reallocated as they grew and, waiting in the read-ahead, were
    * promoted: about 50 MiB of old-generation garbage per million records.
    */
-  #data: Float64Array
+  #data = new Float64Array(0)
   #length = 0
 
   constructor(
     readonly topic: string,
     readonly partition: number,
-    capacity = 16,
-  ) {
-    this.#data = new Float64Array(Math.max(1, capacity) * SLOTS)
+  ) {}
+
+  /** Makes room for `records` more: exactly, for the first batch; at least doubling after it. */
+  reserve(records: number): void {
+    const needed = (this.#length + records) * SLOTS
+    if (needed <= this.#data.length) return
+    const data = new Float64Array(Math.max(needed, this.#data.length * 2))
+    data.set(this.#data.subarray(0, this.#length * SLOTS))
+    this.#data = data
   }
 
   get length(): number {
@@ -54,15 +60,9 @@ export class RecordRun implements MessageRun {
 
   /** A record whose key's length varint starts at `at` of buffer `buffer`. */
   add(buffer: number, at: number, offset: number, timestamp: number): void {
-    let data = this.#data
     const i = this.#length * SLOTS
-    if (i + SLOTS > data.length) {
-      // more records than the capacity: compressed batches hold more records than their bytes
-      // bound (recordCount in fetch-response.ts) allows for; grow
-      data = new Float64Array(data.length * 2)
-      data.set(this.#data)
-      this.#data = data
-    }
+    if (i + SLOTS > this.#data.length) this.reserve(1)
+    const data = this.#data
     data[i] = buffer
     data[i + 1] = at
     data[i + 2] = offset

@@ -22,13 +22,14 @@ function records(pairs: [string, string][]): { buf: Buffer; at: number[] } {
 }
 
 describe('RecordRun', () => {
-  it('keeps more records than its capacity said, with offsets and timestamps past 2^32 exact', () => {
+  it('keeps more records than it reserved room for, with offsets and timestamps past 2^32 exact', () => {
     const { buf, at } = records([
       ['a', 'x'],
       ['b', 'y'],
       ['c', 'z'],
     ])
-    const run = new RecordRun('t', 4, 1)
+    const run = new RecordRun('t', 4)
+    run.reserve(1)
     const b = run.addBuffer(buf)
     for (const [i, position] of at.entries()) run.add(b, position, 2 ** 40 + i, 1_700_000_000_123 + i)
     expect(run.length).toBe(3)
@@ -41,7 +42,7 @@ describe('RecordRun', () => {
   })
 
   it('an empty run slices to nothing', () => {
-    const run = new RecordRun('t', 0, 0)
+    const run = new RecordRun('t', 0)
     expect(run.length).toBe(0)
     expect(run.slice()).toEqual([])
   })
