@@ -9,7 +9,6 @@
  * first) and rejoins. Static membership (group.instance.id) lets a restarted member rejoin with its
  * old share and no rebalance. Heartbeats run on their own timer, independent of processing.
  */
-
 import { createRequire } from 'node:module'
 import { AssignerProtocol, Kafka, type KafkaConfig, logLevel } from 'kafkajs'
 import { withDeadline } from '../deadline.js'

@@ -36,7 +36,7 @@ const { createErrorFromCode, failure } = require('kafkajs/src/protocol/error') a
   failure(code: number): boolean
 }
 
-export const OFFSET_FETCH_API_KEY = 9
+const OFFSET_FETCH_API_KEY = 9
 const VERSION = 7
 
 export interface OffsetFetchResult {
@@ -50,7 +50,7 @@ export function supportsStableOffsetFetch(broker: KafkaBroker): boolean {
 }
 
 /** The request body: tagged fields of request header v2 first (kafkajs writes header v1). */
-export function encodeOffsetFetchV7(
+function encodeOffsetFetchV7(
   groupId: string,
   topics: readonly { topic: string; partitions: readonly number[] }[],
   requireStable: boolean,
@@ -78,7 +78,7 @@ interface DecodedPartition {
 }
 
 /** The response, after kafkajs read the correlation id: tagged fields of response header v1 first. */
-export function decodeOffsetFetchV7(data: Buffer): {
+function decodeOffsetFetchV7(data: Buffer): {
   errorCode: number
   topics: { topic: string; partitions: DecodedPartition[] }[]
 } {
