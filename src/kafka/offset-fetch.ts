@@ -6,7 +6,7 @@
  * the transaction coordinator counts the transaction as complete. Without `require_stable` a new
  * writer that has just closed its predecessor's transaction (InitProducerId) can read the offsets
  * from before that transaction and process its batch again: a committed duplicate under
- * exactly-once (seen once in 20 kill -9 cycles). With it, the coordinator answers
+ * exactly-once (test/kafka/group-offsets.test.ts shows the stale read). With it, the coordinator answers
  * UNSTABLE_OFFSET_COMMIT for a partition whose transactional offsets are pending, and the caller
  * retries. Kafka's Java consumer sends it the same way under read_committed.
  */

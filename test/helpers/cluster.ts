@@ -143,63 +143,12 @@ export class TestCluster {
     throw new Error(`reassignment of ${topic} did not finish within 60 s`)
   }
 
-  /**
-   * Every record of a topic, read by Kafka's Java console consumer (read_committed), one consumer
-   * per partition assigned from its log start (no group), as { partition, offset, key, value }.
-   * Complete or an error: each partition must come back from its log start to its end offset (the
-   * topics audited here are plain logs, no transactions, no compaction).
-   */
-  /**
-   * Every committed record of a topic (read_committed), read by Kafka's console consumer, which must
-   * read as many records as the topic's offsets span. `transactional`: the topic holds fewer records
-   * than its offsets span (commit markers and aborted records take offsets too), so the consumer
-   * reads until it has had nothing for 10 s.
-   */
+  /** Every committed record of a topic, read by Kafka's console consumer (readCommittedRecords). */
   async readAll(
     topic: string,
     { transactional = false } = {},
   ): Promise<{ partition: number; offset: number; key: string; value: string }[]> {
-    const idleTimeoutMs = transactional ? 10_000 : 60_000
-    const admin = await this.admin()
-    const bounds = await admin.fetchTopicOffsets(topic)
-    const parts = await Promise.all(
-      bounds.map(async ({ partition, low, high }) => {
-        const expected = Number(high) - Number(low)
-        if (expected === 0) return []
-        const out = await toolOutputAsync('kafka-console-consumer', [
-          '--bootstrap-server',
-          this.brokers.join(','),
-          '--topic',
-          topic,
-          '--partition',
-          String(partition),
-          '--offset',
-          'earliest',
-          '--max-messages',
-          String(expected),
-          '--timeout-ms',
-          String(idleTimeoutMs),
-          '--isolation-level',
-          'read_committed',
-          '--property',
-          'print.partition=true',
-          '--property',
-          'print.offset=true',
-          '--property',
-          'print.key=true',
-        ])
-        const records: { partition: number; offset: number; key: string; value: string }[] = []
-        for (const line of out.stdout.split('\n')) {
-          const m = /^Partition:(\d+)\tOffset:(\d+)\t([^\t]*)\t(.*)$/.exec(line)
-          if (m) records.push({ partition: Number(m[1]), offset: Number(m[2]), key: m[3] ?? '', value: m[4] ?? '' })
-        }
-        if (transactional ? records.length > expected : records.length !== expected) {
-          throw new Error(`the audit read ${records.length} of ${expected} records of ${topic}[${partition}]`)
-        }
-        return records
-      }),
-    )
-    return parts.flat()
+    return readCommittedRecords(this.brokers, await this.admin(), topic, { transactional })
   }
 
   async close(): Promise<void> {
@@ -213,4 +162,60 @@ export class TestCluster {
     this.#admin = undefined
     void admin?.disconnect().catch(() => {})
   }
+}
+
+/**
+ * Every committed record of a topic (read_committed), read by Kafka's Java console consumer, one
+ * consumer per partition from its log start (no group), as { partition, offset, key, value }: an
+ * audit from outside kasper-ts and kafkajs (kafkajs's own read_committed consumer was seen to return
+ * aborted records). It must read as many records as the topic's offsets span; `transactional`: the
+ * topic holds fewer (commit markers and aborted records take offsets too), so each consumer reads
+ * until it has had nothing for 10 s.
+ */
+export async function readCommittedRecords(
+  brokers: readonly string[],
+  admin: Admin,
+  topic: string,
+  { transactional = false } = {},
+): Promise<{ partition: number; offset: number; key: string; value: string }[]> {
+  const idleTimeoutMs = transactional ? 10_000 : 60_000
+  const bounds = await admin.fetchTopicOffsets(topic)
+  const parts = await Promise.all(
+    bounds.map(async ({ partition, low, high }) => {
+      const expected = Number(high) - Number(low)
+      if (expected === 0) return []
+      const out = await toolOutputAsync('kafka-console-consumer', [
+        '--bootstrap-server',
+        brokers.join(','),
+        '--topic',
+        topic,
+        '--partition',
+        String(partition),
+        '--offset',
+        'earliest',
+        '--max-messages',
+        String(expected),
+        '--timeout-ms',
+        String(idleTimeoutMs),
+        '--isolation-level',
+        'read_committed',
+        '--property',
+        'print.partition=true',
+        '--property',
+        'print.offset=true',
+        '--property',
+        'print.key=true',
+      ])
+      const records: { partition: number; offset: number; key: string; value: string }[] = []
+      for (const line of out.stdout.split('\n')) {
+        const m = /^Partition:(\d+)\tOffset:(\d+)\t([^\t]*)\t(.*)$/.exec(line)
+        if (m) records.push({ partition: Number(m[1]), offset: Number(m[2]), key: m[3] ?? '', value: m[4] ?? '' })
+      }
+      if (transactional ? records.length > expected : records.length !== expected) {
+        throw new Error(`the audit read ${records.length} of ${expected} records of ${topic}[${partition}]`)
+      }
+      return records
+    }),
+  )
+  return parts.flat()
 }
