@@ -46,7 +46,7 @@ export interface ModeResult {
   peakRssMiB: number
   /**
    * Daemon modes: from the moment every daemon runs its final share (for group-N: all in one
-   * generation, every slice started) to the last commit: what the deployment does once start-up
+   * generation holding every partition, every slice started) to the last commit: what the deployment does once start-up
    * and the start-up rebalance are behind it.
    */
   settled?: { perSecond: number; cpuMicrosPerMessage: number; afterSeconds: number }
@@ -141,7 +141,11 @@ async function main(spec: ModeSpec): Promise<Omit<ModeResult, 'cpuSeconds'> & { 
       for (;;) {
         const health = supervisors.map((s) => s.health())
         const generations = new Set(health.map((h) => h.generation))
-        if (health.every((h) => h.ready) && generations.size === 1) break
+        // group: one generation in which every partition is assigned (cooperative rebalancing hands
+        // moving partitions over in a second generation)
+        const assigned = health.reduce((sum, h) => sum + (h.assigned?.length ?? 0), 0)
+        const complete = health.every((h) => h.assigned === undefined) || assigned === spec.partitions
+        if (health.every((h) => h.ready) && generations.size === 1 && complete) break
         await new Promise((r) => setTimeout(r, 20))
       }
       return {

@@ -1,9 +1,12 @@
 /**
  * Group assignment in the supervisor: one GroupMember per daemon joins the job's consumer group;
- * each generation's share is spread over the worker threads; when the generation ends (a member
- * joined or left, this member was fenced, a slice's commit was refused) every slice finishes its
- * batch, produces and commits with the old generation (the coordinator still accepts it while it
- * prepares the rebalance), and only then does the member rejoin. Heartbeats run here, in the
+ * each generation's share is spread over the worker threads. Rebalances are cooperative: when a
+ * member joins or leaves, this member rejoins naming the partitions it runs, and its slices run on
+ * meanwhile; the new generation's share then keeps those that stay (they take the new generation
+ * for their commits), releases those that go (each slice finishes its batch, produces and commits
+ * first) and starts those that come. A member that released partitions rejoins at once, so the
+ * group hands them to their new member. A member that lost its membership (fenced, unreachable, a
+ * commit refused) stops every slice and rejoins with nothing. Heartbeats run here, in the
  * supervisor's thread, so a long process() in a worker never costs the membership.
  */
 import { ErrorCodes, KasperError } from '../src/errors.js'
@@ -15,13 +18,16 @@ import type { ResolvedSupervisorOptions } from './options.js'
 import type { SupervisorMetrics } from './supervisor-metrics.js'
 
 export interface GroupHost {
-  /** Starts slices over the generation's partitions (none: this member idles until the next one). */
-  launch(generation: GroupGeneration): void
+  /**
+   * Moves the slices to the generation's partitions (none: this member idles until the next one):
+   * resolves once released partitions are committed and let go, and new ones are being read.
+   */
+  assign(generation: GroupGeneration): Promise<void>
   /** Stops every slice gracefully (finish, produce, commit), within the shutdown deadline. */
   stopSlices(): Promise<void>
 }
 
-type End = MembershipEnd | { reason: 'stop' } | { reason: 'revoked'; error?: unknown }
+type End = MembershipEnd | { reason: 'stop' } | { reason: 'revoked'; error?: unknown } | { reason: 'released' }
 
 export class GroupAssignment {
   #stopped = false
@@ -68,15 +74,15 @@ export class GroupAssignment {
   async run(): Promise<void> {
     await this.member.connect()
     try {
-      let previous: readonly number[] = []
+      /** What this daemon's slices run now: its subscription's claim when it rejoins. */
+      let owned: readonly number[] = []
       let endedAt: number | undefined
       while (!this.#stopped) {
-        const generation = await this.member.join()
+        const generation = await this.member.join(owned)
         if (this.#stopped) break
-        const moved =
-          generation.partitions.filter((p) => !previous.includes(p)).length +
-          previous.filter((p) => !generation.partitions.includes(p)).length
-        this.metrics.partitionsMoved.inc(moved)
+        const released = owned.filter((p) => !generation.partitions.includes(p))
+        const added = generation.partitions.filter((p) => !owned.includes(p))
+        this.metrics.partitionsMoved.inc(released.length + added.length)
         this.metrics.assignedPartitions.set(generation.partitions.length)
         this.metrics.generation.set(generation.generationId)
         this.logger.info(
@@ -85,21 +91,30 @@ export class GroupAssignment {
             memberId: generation.memberId,
             groupInstanceId: generation.groupInstanceId,
             partitions: generation.partitions,
-            moved,
+            released,
+            added,
           },
           generation.partitions.length > 0 ? 'assignment received' : 'assignment received: no partitions, idle',
         )
-        this.#current = generation
-        this.host.launch(generation)
-        if (endedAt !== undefined) this.metrics.rebalanceSeconds.observe((Date.now() - endedAt) / 1000)
-        previous = generation.partitions
+        // heartbeats from now on: releasing a partition takes up to a batch
         const watch = this.member.watch()
-        const end = await Promise.race([
+        const ended = Promise.race([
           watch.ended,
           new Promise<End>((resolveWake) => {
             this.#wake = resolveWake
           }),
         ])
+        let endedEarly: End | undefined
+        void ended.then((end) => {
+          endedEarly = end
+        })
+        await this.host.assign(generation)
+        this.#current = generation
+        owned = generation.partitions
+        if (endedAt !== undefined) this.metrics.rebalanceSeconds.observe((Date.now() - endedAt) / 1000)
+        // the generation may have ended while the slices moved; else released partitions go to their
+        // new member in the next generation: rejoin at once
+        const end: End = endedEarly ?? (released.length > 0 ? { reason: 'released' } : await ended)
         watch.stop()
         this.#wake = undefined
         this.#current = undefined
@@ -111,6 +126,7 @@ export class GroupAssignment {
         }
         endedAt = Date.now()
         this.metrics.rebalances.inc({ reason: end.reason })
+        const lost = end.reason === 'fenced' || end.reason === 'unreachable' || end.reason === 'revoked'
         this.logger.info(
           {
             generationId: generation.generationId,
@@ -118,9 +134,16 @@ export class GroupAssignment {
             reason: end.reason,
             ...('error' in end ? { err: end.error } : {}),
           },
-          'assignment ended: finishing the batches in flight, then rejoining',
+          lost
+            ? 'assignment ended: membership lost, stopping every slice (their batches commit only if the group still accepts them), then rejoining'
+            : end.reason === 'released'
+              ? 'assignment ended: partitions released, rejoining so the group hands them over'
+              : 'assignment ended: the group rebalances, rejoining while the slices run on',
         )
-        await this.host.stopSlices()
+        if (lost) {
+          await this.host.stopSlices()
+          owned = []
+        }
       }
     } finally {
       await this.member.leave()

@@ -24,6 +24,12 @@ export function workerEntry(): URL {
   return found
 }
 
+/** What a reassignment changed in a slice. */
+export interface Reassigned {
+  released: number[]
+  added: number[]
+}
+
 export type FailureKind = 'error' | 'exit' | 'out_of_memory' | 'stalled'
 
 export interface SliceFailure {
@@ -61,11 +67,14 @@ export class Slice extends EventEmitter<SliceEvents> {
   #reported: { error: SerializedError; logged?: boolean } | undefined
   #threadError: Error | undefined
   #ended = false
+  /** Reassignments sent and not yet applied, by id. */
+  readonly #assigning = new Map<number, { resolve: (r: Reassigned) => void; reject: (e: Error) => void }>()
+  #nextAssign = 0
   readonly exited: Promise<number>
 
   constructor(
     readonly index: number,
-    readonly partitions: readonly number[],
+    public partitions: readonly number[],
     data: Omit<WorkerData, 'slice' | 'partitions'>,
     limits: { maxOldGenerationMb?: number; maxYoungGenerationMb?: number } = {},
   ) {
@@ -96,6 +105,22 @@ export class Slice extends EventEmitter<SliceEvents> {
     this.#worker.postMessage({ type: 'stop' } satisfies ToWorker)
   }
 
+  /**
+   * Group assignment: the worker's processor moves to `partitions` under `generation` (kept ones run
+   * on, released ones are committed and let go first). Resolves once applied; rejects if the thread
+   * ends first (its failure is reported as 'failed').
+   */
+  reassign(generation: { generationId: number; memberId: string }, partitions: readonly number[]): Promise<Reassigned> {
+    if (this.#ended) return Promise.reject(new Error(`slice ${this.index} has ended`))
+    const id = ++this.#nextAssign
+    const applied = new Promise<Reassigned>((resolve, reject) => this.#assigning.set(id, { resolve, reject }))
+    this.#worker.postMessage({ type: 'assign', id, generation, partitions: [...partitions] } satisfies ToWorker)
+    return applied.then((result) => {
+      this.partitions = [...partitions]
+      return result
+    })
+  }
+
   /** Ends the thread at once (the batch in flight is not committed and will be replayed). */
   async terminate(): Promise<void> {
     this.#stopRequested = true
@@ -117,7 +142,10 @@ export class Slice extends EventEmitter<SliceEvents> {
     const m = message as FromWorker
     if (m.type === 'started') this.emit('started')
     else if (m.type === 'metrics') this.emit('metrics', m.metrics, m.progress)
-    else if (m.type === 'failed') {
+    else if (m.type === 'assigned') {
+      this.#assigning.get(m.id)?.resolve({ released: m.released, added: m.added })
+      this.#assigning.delete(m.id)
+    } else if (m.type === 'failed') {
       this.#reported = m
       // the failure is what counts, not the exit: a thread kept alive by a handle its job left open
       // (a timer, a client not registered with onClose, a process() still running) is ended
@@ -130,6 +158,8 @@ export class Slice extends EventEmitter<SliceEvents> {
     clearTimeout(this.#graceTimer)
     if (this.#ended) return
     this.#ended = true
+    for (const { reject } of this.#assigning.values()) reject(new Error(`slice ${this.index} ended (exit ${code})`))
+    this.#assigning.clear()
     const threadError = this.#threadError as (Error & { code?: string }) | undefined
     if (this.#stalled) {
       this.emit('failed', { kind: 'stalled', error: this.#stalled, exitCode: code })

@@ -30,6 +30,40 @@ export function slicePartitions(partitions: readonly number[], workers: number):
 }
 
 /**
+ * Group assignment: the daemon's slices for a new generation's `assigned` partitions, as a change of
+ * `current` (slice i's partitions; a slice may be empty). A partition stays in its slice while it
+ * stays with this daemon, so it runs on without a pause; new partitions go to the smallest slices
+ * (lowest index first), in contiguous runs; at most `workers` slices, and a slice left with nothing
+ * is empty (its worker stops). From no slices this cuts what slicePartitions would.
+ */
+export function resliceSticky(
+  current: readonly (readonly number[])[],
+  assigned: readonly number[],
+  workers: number,
+): number[][] {
+  if (!Number.isInteger(workers) || workers < 1)
+    throw new RangeError(`workers must be a positive integer, got ${workers}`)
+  const wanted = new Set(assigned)
+  const kept = Array.from({ length: workers }, (_, i) => (current[i] ?? []).filter((p) => wanted.has(p)))
+  const held = new Set(kept.flat())
+  const fresh = [...wanted].filter((p) => !held.has(p)).sort((a, b) => a - b)
+  const sizes = kept.map((k) => k.length)
+  const adds = new Array<number>(workers).fill(0)
+  for (let n = 0; n < fresh.length; n++) {
+    let smallest = 0
+    for (let i = 1; i < workers; i++) if ((sizes[i] as number) < (sizes[smallest] as number)) smallest = i
+    sizes[smallest] = (sizes[smallest] as number) + 1
+    adds[smallest] = (adds[smallest] as number) + 1
+  }
+  let at = 0
+  return kept.map((k, i) => {
+    const part = fresh.slice(at, at + (adds[i] as number))
+    at += adds[i] as number
+    return [...k, ...part].sort((a, b) => a - b)
+  })
+}
+
+/**
  * Most partitions one list may name, before any metadata is read (a topic's real count is checked
  * when the job starts): far above any real topic, far below what would exhaust memory.
  */

@@ -40,7 +40,7 @@ export class SupervisorMetrics {
   })
   readonly rebalances = new client.Counter({
     name: 'kasper_supervisor_rebalances_total',
-    help: "Group assignment: this daemon's assignment ended and it rejoined, by reason (rebalance, fenced, unreachable, revoked)",
+    help: "Group assignment: this daemon's assignment ended and it rejoined, by reason (rebalance, released, fenced, unreachable, revoked)",
     labelNames: ['reason'],
     registers: [this.registry],
   })

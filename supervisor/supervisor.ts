@@ -11,12 +11,12 @@
 import { EventEmitter } from 'node:events'
 import { resolve } from 'node:path'
 import { ConfigError, ErrorCodes, type SerializedError, serializeError } from '../src/errors.js'
-import type { GroupGeneration } from '../src/kafka/group-member.js'
 import { jsonLogger } from '../src/logging/json-logger.js'
 import type { Logger } from '../src/logging/logger.js'
 import { consumerGroupId } from '../src/processor/options.js'
 import { loadJob } from '../workers/job.js'
 import { GroupAssignment } from './group-mode.js'
+import { moveSlices, newSliceState } from './group-slices.js'
 import { type HealthState, MetricsServer } from './metrics-server.js'
 import { parseSupervisorOptions, type ResolvedSupervisorOptions, type SupervisorOptions } from './options.js'
 import { Slice, stopWithin } from './slice.js'
@@ -134,10 +134,16 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
     const where = { jobPath, assignment: 'group', groupId, groupInstanceId: this.options.groupInstanceId }
     this.#logger.info({ job: job.topicProcessorName, ...where, metrics, onFailure }, 'supervisor starting')
     this.#group = GroupAssignment.forJob(job, this.options, this.metrics, this.#root.child({ component: 'group' }), {
-      launch: (generation) => this.#launchSlices(generation.partitions, jobPath, generation),
+      assign: async (generation) => {
+        const how = { ...this.options, launch: (state: SliceState) => this.#launch(state, jobPath) }
+        await moveSlices(this.#slices, generation, { ...how, logger: this.#logger })
+        this.metrics.slices.set(this.#slices.filter((s) => s.partitions.length > 0).length)
+      },
       stopSlices: async () => {
         this.#draining = true
         await this.#stopSlices()
+        // the partitions are lost: the next generation starts from none
+        for (const state of this.#slices) state.partitions = []
         this.#draining = false
       },
     })
@@ -153,8 +159,8 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
     })
   }
 
-  /** Cuts `partitions` into one slice per worker and launches them (replacing the slices of a past generation). */
-  #launchSlices(partitions: number[], jobPath: string, generation?: GroupGeneration): number[][] {
+  /** Static assignment: cuts `partitions` into one slice per worker and launches them. */
+  #launchSlices(partitions: number[], jobPath: string): number[][] {
     const { slices, idleWorkers } = slicePartitions(partitions, this.options.workers)
     if (idleWorkers > 0 && partitions.length > 0) {
       this.#logger.warn(
@@ -163,18 +169,7 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
       )
     }
     this.metrics.slices.set(slices.length)
-    this.#slices = slices.map((slicePartitionsList, index) => ({
-      index,
-      partitions: slicePartitionsList,
-      current: undefined,
-      started: false,
-      launchedAt: Date.now(),
-      progress: undefined,
-      stalled: false,
-      restartTimes: [],
-      restartTimer: undefined,
-      ...(generation ? { generation: { generationId: generation.generationId, memberId: generation.memberId } } : {}),
-    }))
+    this.#slices = slices.map((list, index) => newSliceState(index, list))
     for (const state of this.#slices) this.#launch(state, jobPath)
     return slices
   }
@@ -191,12 +186,17 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
       ready:
         this.#phase === 'running' &&
         (this.#group ? this.#group.current !== undefined : this.#slices.length > 0) &&
-        this.#slices.every((s) => s.started),
-      slices: this.#slices.map((s) => ({ slice: s.index, partitions: s.partitions, running: s.started })),
+        this.#activeSlices.every((s) => s.started),
+      slices: this.#activeSlices.map((s) => ({ slice: s.index, partitions: s.partitions, running: s.started })),
       ...(this.#group
         ? { generation: this.#group.current?.generationId ?? null, assigned: this.#group.current?.partitions ?? [] }
         : {}),
     }
+  }
+
+  /** Slices with partitions (under group assignment a slice index may have none this generation). */
+  get #activeSlices(): SliceState[] {
+    return this.#slices.filter((s) => s.partitions.length > 0)
   }
 
   /** Graceful stop: idempotent; resolves with the same result as `done`. */
@@ -281,7 +281,9 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
         kind: failure.kind,
         error: failure.error,
       })
-      if (this.#phase === 'running' && !this.#draining) this.#onFailure(state, failure.error, jobPath)
+      // a slice whose partitions all went (a rebalance) has nothing to restart
+      if (this.#phase === 'running' && !this.#draining && state.partitions.length > 0)
+        this.#onFailure(state, failure.error, jobPath)
     })
     slice.on('stopped', () => {
       this.metrics.endRun(state.index)
@@ -321,7 +323,7 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
     this.#logger.warn({ slice: state.index, attempt, delayMs }, 'restarting slice after back-off')
     state.restartTimer = setTimeout(() => {
       state.restartTimer = undefined
-      if (this.#phase !== 'running') return
+      if (this.#phase !== 'running' || state.partitions.length === 0) return
       this.metrics.restarts.inc({ slice: state.index })
       this.emit('slice-restarted', { slice: state.index, attempt, delayMs })
       this.#launch(state, jobPath)

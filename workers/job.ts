@@ -29,7 +29,7 @@ import type { MessageProcessor } from '../src/types.js'
 export interface JobContext {
   /** The partition this processor serves. */
   readonly partition: number
-  /** Every partition of this worker's slice. */
+  /** Every partition of this worker's slice (under group assignment: as of now; a rebalance changes it). */
   readonly partitions: readonly number[]
   /** The slice (worker) index. */
   readonly slice: number

@@ -18,7 +18,9 @@ import type { FromWorker, ToWorker, WorkerData } from './protocol.js'
 
 export async function runSlice(data: WorkerData, port: MessagePort): Promise<number> {
   const send = (message: FromWorker) => port.postMessage(message)
-  const { slice, partitions } = data
+  const { slice } = data
+  // the slice's partitions: changed in place by a reassignment, so every JobContext sees the current ones
+  const partitions = [...data.partitions]
   const closers: (() => Promise<void> | void)[] = []
   let metricsTimer: NodeJS.Timeout | undefined
   let metrics: PrometheusMetrics | undefined
@@ -73,6 +75,15 @@ export async function runSlice(data: WorkerData, port: MessagePort): Promise<num
     processor = running
     port.on('message', (message: ToWorker) => {
       if (message.type === 'stop') void running.close()
+      else if (message.type === 'assign') {
+        running.reassign(message.generation, message.partitions).then(
+          (result) => {
+            partitions.splice(0, partitions.length, ...message.partitions)
+            send({ type: 'assigned', slice, id: message.id, ...result })
+          },
+          () => {}, // the processor stopped first, or failed (runLoop() reports it)
+        )
+      }
     })
     metricsTimer = setInterval(() => void pushMetrics(), data.metricsIntervalMs)
     const run = running.runLoop()

@@ -11,6 +11,7 @@ import { Kafka, type KafkaConfig, logLevel } from 'kafkajs'
 import type { Logger } from '../logging/logger.js'
 import type { OutgoingMessage } from '../types.js'
 import { createCluster } from './cluster.js'
+import type { GenerationCell } from './generation.js'
 import {
   type CommittedOffset,
   fetchLogBounds,
@@ -36,11 +37,13 @@ export interface TopicPartitionRef {
   partition: number
 }
 
-/** Reads a fixed set of topic-partitions from given positions, with no group membership. */
+/** Reads a set of topic-partitions from given positions (seek adds one, release drops one), with no group membership. */
 export interface InputReader {
   /** Next offset to fetch: one past the last record handed over. */
   position(topic: string, partition: number): string
   seek(topic: string, partition: number, offset: string): void
+  /** Stops reading a topic-partition (its partition was revoked): a response in flight for it is dropped. */
+  release(topic: string, partition: number): void
   /**
    * One round over `wanted`. Positions advance only with what is returned; transient failures are
    * retried within `unavailableTimeoutMs`. An error no retry cures (FetchError, or
@@ -81,16 +84,12 @@ export interface TransactionalOutput {
   abort(): Promise<void>
 }
 
-export interface GroupGeneration {
-  generationId: number
-  memberId: string
-}
-
 /** One processor's connection to Kafka: what it reads, writes and commits through. */
 export interface ClientConnection {
   /** Log start and end offsets per topic-partition (keys from tpKey). */
   logBounds(partitions: readonly TopicPartitionRef[]): Promise<Map<string, LogBounds>>
-  offsets(groupId: string, generation?: GroupGeneration): OffsetStore
+  /** With a member's generation (group assignment), commits carry it and wait out a rebalance (generation.ts). */
+  offsets(groupId: string, generation?: GenerationCell): OffsetStore
   reader(start: readonly TopicPartitionOffset[], options: ReaderOptions): InputReader
   readonly writer: OutputWriter
   /** A transactional writer (exactly-once); `transactionTimeoutMs`: the broker aborts a transaction left open this long. */

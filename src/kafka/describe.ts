@@ -62,7 +62,7 @@ export async function describeOffsets(
 export interface GroupMembers {
   /** The group's state: Empty under static assignment (no members), Stable, PreparingRebalance... */
   state: string
-  /** The assignment protocol (kasper-copartition under group assignment), or empty. */
+  /** The assignment protocol (kasper-cooperative under group assignment), or empty. */
   protocol: string
   members: { memberId: string; clientId: string; clientHost: string; partitions: number[] }[]
 }

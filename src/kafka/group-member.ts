@@ -4,10 +4,12 @@
  * leader member computes the co-partitioned assignment (copartition-assignor.ts), every member gets
  * its share from SyncGroup, and the generation it joined in fences its commits (offsets.ts).
  *
- * Eager rebalancing: kafkajs's protocol layer has no cooperative protocol, so when the group
- * rebalances every member gives up all its partitions (finishing and committing its batches
- * first) and rejoins. Static membership (group.instance.id) lets a restarted member rejoin with its
- * old share and no rebalance. Heartbeats run on their own timer, independent of processing.
+ * Incremental cooperative rebalancing (KIP-429), on our own assignment protocol: each member's
+ * subscription names the partitions it runs now and the generation it got them in; the leader moves
+ * a partition in two rebalances (first its owner gives it up, then its new member gets it), so a
+ * member keeps running every partition that stays with it while the group rebalances. Static
+ * membership (group.instance.id) lets a restarted member rejoin with its old share and no rebalance.
+ * Heartbeats run on their own timer, independent of processing.
  */
 import { createRequire } from 'node:module'
 import { AssignerProtocol, Kafka, type KafkaConfig, logLevel } from 'kafkajs'
@@ -15,7 +17,7 @@ import { withDeadline } from '../deadline.js'
 import { ErrorCodes, KasperError } from '../errors.js'
 import type { Logger } from '../logging/logger.js'
 import { createCluster, type KafkaBroker, type KafkaCluster, sendRequest } from './cluster.js'
-import { assignCopartitioned } from './copartition-assignor.js'
+import { assignCooperative, type GroupMemberInfo } from './copartition-assignor.js'
 import { kafkajsLogCreator } from './kafkajs-logger.js'
 import { COORDINATOR_MOVED, isTransient } from './transient-errors.js'
 
@@ -23,8 +25,21 @@ const require = createRequire(import.meta.url)
 const apiKeys = require('kafkajs/src/protocol/requests/apiKeys') as Record<string, number>
 const { requests } = require('kafkajs/src/protocol/requests') as { requests: Record<string, unknown> }
 
-/** The assignment protocol's name, as kafka-consumer-groups --describe --members shows it. */
-export const PROTOCOL_NAME = 'kasper-copartition'
+/**
+ * The assignment protocol's name, as kafka-consumer-groups --describe --members shows it. Daemons
+ * of kasper-ts before cooperative rebalancing used `kasper-copartition` (eager): the coordinator
+ * refuses to mix the two (INCONSISTENT_GROUP_PROTOCOL), so an upgrade stops every daemon first.
+ */
+export const PROTOCOL_NAME = 'kasper-cooperative'
+
+/** What a member's subscription carries besides its topics (userData, JSON). */
+interface Subscription {
+  /** The job's partitions, as this member was configured. */
+  partitions: readonly number[]
+  /** What it runs now, and the generation it got it in. */
+  owned: readonly number[]
+  generation: number
+}
 
 /** What a member holds for one generation of the group. */
 export interface GroupGeneration {
@@ -52,6 +67,22 @@ export interface GroupMemberOptions {
 }
 
 export type MembershipEnd = { reason: 'rebalance' | 'fenced' | 'unreachable'; error?: unknown }
+
+/** A member as the leader sees it: its subscription's claims (none when it cannot be read). */
+function memberInfo(m: { memberId: string; groupInstanceId?: string | null; memberMetadata: Buffer }): GroupMemberInfo {
+  const info: GroupMemberInfo = { memberId: m.memberId, instanceId: m.groupInstanceId ?? null }
+  try {
+    const { userData } = AssignerProtocol.MemberMetadata.decode(m.memberMetadata) as { userData: Buffer }
+    const sub = JSON.parse(userData.toString()) as Partial<Subscription>
+    if (Array.isArray(sub.owned) && sub.owned.every((p) => Number.isInteger(p))) {
+      info.owned = sub.owned
+      info.ownedGeneration = typeof sub.generation === 'number' ? sub.generation : -1
+    }
+  } catch {
+    // a subscription that does not parse claims nothing
+  }
+  return info
+}
 
 /** Errors that say this member's generation is over. */
 const GENERATION_OVER = new Set(['ILLEGAL_GENERATION', 'UNKNOWN_MEMBER_ID', 'FENCED_INSTANCE_ID'])
@@ -85,13 +116,17 @@ export class GroupMember {
     return this.#generation
   }
 
-  /** Joins (or rejoins) the group and returns this member's share for the new generation. */
-  async join(): Promise<GroupGeneration> {
+  /**
+   * Joins (or rejoins) the group and returns this member's share for the new generation. `owned`:
+   * the partitions this member still runs (from its last generation); the leader moves none of
+   * them to another member before this member has given them up.
+   */
+  async join(owned: readonly number[] = []): Promise<GroupGeneration> {
     const { unavailableTimeoutMs, logger } = this.options
     const startedAt = Date.now()
     for (let attempt = 1; ; attempt++) {
       try {
-        const generation = await this.#joinOnce()
+        const generation = await this.#joinOnce(owned)
         this.#generation = generation
         return generation
       } catch (error) {
@@ -101,6 +136,13 @@ export class GroupMember {
           continue
         }
         if (type === 'FENCED_INSTANCE_ID') throw this.#duplicateInstance(error)
+        if (type === 'INCONSISTENT_GROUP_PROTOCOL') {
+          throw new KasperError(
+            ErrorCodes.GROUP_JOIN_FAILED,
+            `group ${this.options.groupId} has members on another assignment protocol than ${PROTOCOL_NAME}: daemons of an earlier kasper-ts (eager rebalancing) still run this job; stop them all, then start this version`,
+            { cause: error, retriable: false },
+          )
+        }
         if (type !== undefined && GENERATION_OVER.has(type)) {
           this.#memberId = ''
           continue
@@ -119,13 +161,18 @@ export class GroupMember {
     }
   }
 
-  async #joinOnce(): Promise<GroupGeneration> {
+  async #joinOnce(owned: readonly number[]): Promise<GroupGeneration> {
     const { groupId, topics, partitions, groupInstanceId, sessionTimeoutMs, rebalanceTimeoutMs } = this.options
     const coordinator = await this.cluster.findGroupCoordinator({ groupId })
+    const subscription: Subscription = {
+      partitions,
+      owned: [...owned].sort((a, b) => a - b),
+      generation: owned.length > 0 ? (this.#generation?.generationId ?? -1) : -1,
+    }
     const metadata = AssignerProtocol.MemberMetadata.encode({
       version: 0,
       topics: [...topics],
-      userData: Buffer.from(JSON.stringify({ partitions })),
+      userData: Buffer.from(JSON.stringify(subscription)),
     })
     const joined = (await this.#send(coordinator, apiKeys.JoinGroup, requests.JoinGroup, {
       groupId,
@@ -144,10 +191,7 @@ export class GroupMember {
     this.#memberId = joined.memberId
     let groupAssignment: { memberId: string; memberAssignment: Buffer }[] = []
     if (joined.leaderId === joined.memberId) {
-      const shares = assignCopartitioned(
-        joined.members.map((m) => ({ memberId: m.memberId, instanceId: m.groupInstanceId ?? null })),
-        partitions,
-      )
+      const { assignment: shares, moving } = assignCooperative(joined.members.map(memberInfo), partitions)
       groupAssignment = [...shares].map(([memberId, share]) => ({
         memberId,
         memberAssignment: AssignerProtocol.MemberAssignment.encode({
@@ -157,7 +201,12 @@ export class GroupMember {
         }),
       }))
       this.options.logger.info(
-        { generationId: joined.generationId, members: joined.members.length, shares: Object.fromEntries(shares) },
+        {
+          generationId: joined.generationId,
+          members: joined.members.length,
+          shares: Object.fromEntries(shares),
+          movingNextGeneration: moving,
+        },
         'leader: assigned the group',
       )
     }

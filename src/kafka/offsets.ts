@@ -1,6 +1,7 @@
 import pRetry from 'p-retry'
 import { ErrorCodes, KasperError } from '../errors.js'
 import type { KafkaCluster } from './cluster.js'
+import type { GenerationCell, MemberGeneration } from './generation.js'
 import { fetchStableOffsets, type OffsetFetchResult, supportsStableOffsetFetch } from './offset-fetch.js'
 import { groupByTopic, tpKey } from './topic-partitions.js'
 import { COORDINATOR_MOVED, isTransient } from './transient-errors.js'
@@ -12,6 +13,9 @@ const MEMBERSHIP_REFUSALS = new Set([
   'FENCED_INSTANCE_ID',
   'REBALANCE_IN_PROGRESS',
 ])
+
+/** A coordinator between generations, or past the one a commit carried: the member's next generation may commit. */
+const BETWEEN_GENERATIONS = new Set(['REBALANCE_IN_PROGRESS', 'ILLEGAL_GENERATION'])
 
 /** Reading offsets also waits out a transaction's offsets that are not applied yet (offset-fetch.ts). */
 const READ_RETRIABLE = new Set([...COORDINATOR_MOVED, 'UNSTABLE_OFFSET_COMMIT'])
@@ -39,8 +43,12 @@ export class GroupOffsets {
     private readonly cluster: KafkaCluster,
     readonly groupId: string,
     private readonly retryForMs = 60_000,
-    /** Group assignment: commits carry this member's generation, so the broker refuses them once it is over. */
-    private readonly member?: { generationId: number; memberId: string },
+    /**
+     * Group assignment: commits carry this member's current generation, so the broker refuses them
+     * once the member is out of the group; a commit that meets a rebalance waits for the member's next
+     * generation (generation.ts).
+     */
+    private readonly member?: GenerationCell,
   ) {}
 
   /** Committed next-offsets; a topic-partition with no commit is absent from the map. */
@@ -82,34 +90,47 @@ export class GroupOffsets {
     return committed
   }
 
-  /** Commits next-offsets (last processed + 1) with `metadata`. Retries coordinator moves and connection errors. */
+  /**
+   * Commits next-offsets (last processed + 1) with `metadata`. Retries coordinator moves and
+   * connection errors; as a group member, a commit that meets a rebalance is sent again with the
+   * member's next generation (refused as KASPER_ASSIGNMENT_LOST when none comes within the retry time).
+   */
   async commit(offsets: readonly TopicPartitionOffset[], metadata: string | null = null): Promise<void> {
     if (offsets.length === 0) return
-    try {
-      await this.#withCoordinator((broker) =>
-        broker.offsetCommit({
-          groupId: this.groupId,
-          groupGenerationId: this.member?.generationId ?? -1,
-          memberId: this.member?.memberId ?? '',
-          topics: groupByTopic(offsets).map(([topic, list]) => ({
-            topic,
-            partitions: list.map(({ partition, offset }) => ({ partition, offset, metadata })),
-          })),
-        }),
-      )
-    } catch (error) {
-      throw this.#refusal(error) ?? error
+    const topics = groupByTopic(offsets).map(([topic, list]) => ({
+      topic,
+      partitions: list.map(({ partition, offset }) => ({ partition, offset, metadata })),
+    }))
+    for (;;) {
+      const generation = this.member?.current
+      try {
+        await this.#withCoordinator((broker) =>
+          broker.offsetCommit({
+            groupId: this.groupId,
+            groupGenerationId: generation?.generationId ?? -1,
+            memberId: generation?.memberId ?? '',
+            topics,
+          }),
+        )
+        return
+      } catch (error) {
+        const type = (error as { type?: string } | null)?.type
+        if (this.member && generation && type !== undefined && BETWEEN_GENERATIONS.has(type)) {
+          if (await this.member.newer(generation.generationId, this.retryForMs)) continue
+        }
+        throw this.#refusal(error, generation) ?? error
+      }
     }
   }
 
   /** A commit refused for membership reasons, as the typed error that says what to do. */
-  #refusal(error: unknown): KasperError | undefined {
+  #refusal(error: unknown, generation: MemberGeneration | undefined): KasperError | undefined {
     const type = (error as { type?: string } | null)?.type
     if (type === undefined || !MEMBERSHIP_REFUSALS.has(type)) return undefined
-    if (this.member) {
+    if (generation) {
       return new KasperError(
         ErrorCodes.ASSIGNMENT_LOST,
-        `group ${this.groupId} refused the commit of generation ${this.member.generationId} (${type}): this member's assignment is over; nothing of the batch was committed`,
+        `group ${this.groupId} refused the commit of generation ${generation.generationId} (${type}): this member's assignment is over; nothing of the batch was committed`,
         { cause: error, retriable: true },
       )
     }

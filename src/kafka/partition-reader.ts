@@ -92,6 +92,11 @@ export class PartitionReader {
     this.#positions.set(tpKey(topic, partition), { topic, partition, offset, backoffMs: MIN_BACKOFF_MS })
   }
 
+  /** Stops reading a topic-partition: a response in flight for it is dropped, as after a seek(). */
+  release(topic: string, partition: number): void {
+    this.#positions.delete(tpKey(topic, partition))
+  }
+
   /**
    * One fetch round over `wanted` (all partitions when omitted). Partitions whose leader failed
    * recently sit out until their back-off ends; when all of them do, the round waits for the first.
@@ -209,6 +214,8 @@ export class PartitionReader {
     const now = Date.now()
     let refresh = false
     for (const { positions, error } of failures) {
+      // a partition released meanwhile is no longer this reader's concern
+      if (positions.every((p) => this.#positions.get(tpKey(p.topic, p.partition)) !== p)) continue
       if (error instanceof FetchOffsetOutOfRange) {
         this.#deferred ??= error
         continue

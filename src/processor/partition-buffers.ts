@@ -55,6 +55,18 @@ export class PartitionBuffers {
     for (const p of partitions) this.#pending.set(p, { runs: [], head: 0, size: 0, since: 0 })
   }
 
+  /** Starts buffering a partition (one a rebalance gave this processor). */
+  add(partition: number): void {
+    if (!this.#pending.has(partition)) this.#pending.set(partition, { runs: [], head: 0, size: 0, since: 0 })
+  }
+
+  /** Stops buffering a partition and drops what waits in it (uncommitted: its next owner reads it again); returns how many. */
+  remove(partition: number): number {
+    const dropped = this.size(partition)
+    this.#pending.delete(partition)
+    return dropped
+  }
+
   push(partition: number, messages: MessageRun, now: number): void {
     const pending = this.#pending.get(partition)
     if (!pending || messages.length === 0) return

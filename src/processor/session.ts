@@ -15,6 +15,7 @@ import {
   type TransactionalOutput,
   transactionalIdFor,
 } from '../kafka/client.js'
+import type { GenerationCell } from '../kafka/generation.js'
 import { type TopicPartition, topicPartitions, tpKey } from '../kafka/topic-partitions.js'
 import type { Logger } from '../logging/logger.js'
 import type { MessageProcessor, MessageProcessors } from '../types.js'
@@ -22,6 +23,7 @@ import type { ResolvedTopicProcessorOptions } from './options.js'
 import { resolveStartOffsets } from './start-offsets.js'
 
 export interface Session {
+  client: KafkaClient
   connection: ClientConnection
   producer: OutputWriter
   offsets: OffsetStore
@@ -29,7 +31,7 @@ export interface Session {
   /** Exactly-once: the transactional writer of each input partition (initialised: earlier writers fenced). */
   transactions: Map<number, TransactionalOutput> | undefined
   processors: Map<number, MessageProcessor>
-  /** Every input topic-partition this processor reads. */
+  /** Every input topic-partition this processor reads (replaced, never mutated, when a rebalance changes it). */
   partitions: TopicPartition[]
   /** Next offset to process, per topic-partition: what is (or will be) committed. */
   committed: Map<string, string>
@@ -55,6 +57,7 @@ export async function openSession(
   source: MessageProcessors,
   logger: Logger,
   stopping: () => boolean = () => false,
+  generation?: GenerationCell,
 ): Promise<Session | undefined> {
   let processors: Promise<Map<number, MessageProcessor>> | undefined
   const resolve = () => {
@@ -64,7 +67,7 @@ export async function openSession(
   const started = Date.now()
   for (let attempt = 1; ; attempt++) {
     try {
-      return await openOnce(options, groupId, resolve, logger)
+      return await openOnce(options, groupId, resolve, logger, generation)
     } catch (error) {
       const typed = KasperError.isKasperError(error) ? error : connectFailed(error)
       const waitMs = Math.min(5000, 200 * 2 ** (attempt - 1))
@@ -83,6 +86,7 @@ async function openOnce(
   groupId: string,
   resolveOnce: () => Promise<Map<number, MessageProcessor>>,
   logger: Logger,
+  generation: GenerationCell | undefined,
 ): Promise<Session> {
   const { kafka, inputTopics, inputPartitions } = options
   const client: KafkaClient = kafkajsProtocolClient(kafka, {
@@ -94,62 +98,103 @@ async function openOnce(
   const processors = await resolveOnce()
   const connection = await client.connect(inputTopics)
   try {
-    // Exactly-once: InitProducerId first. It completes (or aborts) whatever transaction an earlier
-    // writer of each partition left, so the committed offsets read next include its last commit.
-    const transactions =
-      options.guarantee === 'exactly-once'
-        ? new Map(
-            inputPartitions.map((p) => [
-              p,
-              connection.transactional(transactionalIdFor(options.topicProcessorName, p), {
-                transactionTimeoutMs: options.transactionTimeoutMs,
-              }),
-            ]),
-          )
-        : undefined
-    if (transactions) await Promise.all([...transactions.values()].map((t) => t.init()))
-    const offsets = connection.offsets(groupId, options.groupGeneration)
-    const all = topicPartitions(inputTopics, inputPartitions)
-    const [committed, bounds] = await Promise.all([offsets.fetchCommitted(all), connection.logBounds(all)])
-    const start = resolveStartOffsets(all, committed, bounds, options, logger)
-    for (const s of start) {
-      logger.info(
-        {
-          topic: s.topic,
-          partition: s.partition,
-          offset: s.offset,
-          source: s.source,
-          highWatermark: bounds.get(tpKey(s.topic, s.partition))?.end,
-        },
-        'consuming topic-partition',
-      )
-    }
-    const reader = connection.reader(start, {
-      maxWaitMs: options.fetchMaxWaitMs,
-      maxBytes: options.fetchMaxBytes,
-      maxBytesPerPartition: options.fetchMaxBytesPerPartition,
-      unavailableTimeoutMs: options.unavailableTimeoutMs,
-      isolationLevel: options.isolationLevel,
-    })
-    return {
+    const session: Session = {
+      client,
       connection,
       producer: connection.writer,
-      offsets,
-      transactions,
-      reader,
-      processors,
-      partitions: all,
-      committed: new Map(start.map((s) => [tpKey(s.topic, s.partition), s.offset])),
+      offsets: connection.offsets(groupId, generation),
+      transactions: options.guarantee === 'exactly-once' ? new Map() : undefined,
+      reader: connection.reader([], {
+        maxWaitMs: options.fetchMaxWaitMs,
+        maxBytes: options.fetchMaxBytes,
+        maxBytesPerPartition: options.fetchMaxBytesPerPartition,
+        unavailableTimeoutMs: options.unavailableTimeoutMs,
+        isolationLevel: options.isolationLevel,
+      }),
+      processors: new Map(),
+      partitions: [],
+      committed: new Map(),
       committedByUs: new Set(),
-      highWatermarks: new Map([...bounds].map(([k, b]) => [k, b.end])),
+      highWatermarks: new Map(),
     }
+    await startPartitions(session, inputPartitions, processors, options, logger)
+    return session
   } catch (error) {
     await connection.close()
     throw error
   }
 }
 
-async function resolveProcessors(
+/**
+ * Starts reading `partitions` in an open session: at open, and for partitions a rebalance adds. Under
+ * exactly-once, InitProducerId first: it completes (or aborts) whatever transaction an earlier writer
+ * of each partition left, so the committed offsets read next include its last commit. The partitions
+ * join the session only once everything succeeded: a failure leaves the session as it was.
+ */
+export async function startPartitions(
+  session: Session,
+  partitions: readonly number[],
+  processors: ReadonlyMap<number, MessageProcessor>,
+  options: ResolvedTopicProcessorOptions,
+  logger: Logger,
+): Promise<void> {
+  const { connection } = session
+  const transactions = session.transactions
+    ? partitions.map(
+        (p) =>
+          [
+            p,
+            connection.transactional(transactionalIdFor(options.topicProcessorName, p), {
+              transactionTimeoutMs: options.transactionTimeoutMs,
+            }),
+          ] as const,
+      )
+    : []
+  await Promise.all(transactions.map(([, t]) => t.init()))
+  const all = topicPartitions(options.inputTopics, partitions)
+  const [committed, bounds] = await Promise.all([session.offsets.fetchCommitted(all), connection.logBounds(all)])
+  const start = resolveStartOffsets(all, committed, bounds, options, logger)
+  for (const s of start) {
+    logger.info(
+      {
+        topic: s.topic,
+        partition: s.partition,
+        offset: s.offset,
+        source: s.source,
+        highWatermark: bounds.get(tpKey(s.topic, s.partition))?.end,
+      },
+      'consuming topic-partition',
+    )
+  }
+  for (const [p, t] of transactions) session.transactions?.set(p, t)
+  for (const p of partitions) session.processors.set(p, processors.get(p) as MessageProcessor)
+  for (const s of start) {
+    session.reader.seek(s.topic, s.partition, s.offset)
+    session.committed.set(tpKey(s.topic, s.partition), s.offset)
+  }
+  for (const [key, b] of bounds) session.highWatermarks.set(key, b.end)
+  session.partitions = [...session.partitions, ...all]
+}
+
+/** Stops reading `partitions` (revoked: their last batch is committed): they leave the session. */
+export function stopPartitions(session: Session, partitions: readonly number[]): void {
+  const gone = new Set(partitions)
+  for (const p of partitions) {
+    session.transactions?.delete(p)
+    session.processors.delete(p)
+  }
+  for (const { topic, partition } of session.partitions) {
+    if (!gone.has(partition)) continue
+    const key = tpKey(topic, partition)
+    session.reader.release(topic, partition)
+    session.committed.delete(key)
+    session.committedByUs.delete(key)
+    session.highWatermarks.delete(key)
+  }
+  session.partitions = session.partitions.filter(({ partition }) => !gone.has(partition))
+}
+
+export async function resolveProcessors(
   source: MessageProcessors,
   partitions: readonly number[],
 ): Promise<Map<number, MessageProcessor>> {

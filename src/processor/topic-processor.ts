@@ -24,14 +24,13 @@ import {
   ProcessorMissingError,
 } from '../errors.js'
 import { mayRecover, type OutputWriter, type TopicPartitionOffset, type TransactionalOutput } from '../kafka/client.js'
-import { tpKey } from '../kafka/topic-partitions.js'
+import type { MemberGeneration } from '../kafka/generation.js'
 import type { Logger } from '../logging/logger.js'
 import { BatchSender } from '../sender/sender.js'
 import type { IncomingMessage, MessageProcessor, MessageProcessors, OutgoingMessage } from '../types.js'
 import { assignmentLostTo, batchPosition, findOverlap } from './batch-steps.js'
 import { DeadLetterPolicy } from './dead-letters.js'
 import { runFetchLoop } from './fetch-loop.js'
-import { lagByPartition, totalLag } from './lag.js'
 import {
   consumerGroupId,
   type ResolvedTopicProcessorOptions,
@@ -40,6 +39,8 @@ import {
 } from './options.js'
 import { Notifier, PartitionBuffers } from './partition-buffers.js'
 import { ProcessorMetrics } from './processor-metrics.js'
+import { ProgressTracker } from './progress.js'
+import { checkReassignment, Reassigner, type ReassignResult } from './reassignment.js'
 import { fencedAsRevocation, runProcessStage } from './run-batch.js'
 import { isProcessor, openSession, type Session } from './session.js'
 
@@ -58,6 +59,8 @@ export class TopicProcessor {
   readonly #deadLetters: DeadLetterPolicy | undefined
   readonly #dataReady = new Notifier()
   readonly #spaceFreed = new Notifier()
+  /** Group assignment: the member's current generation, which commits carry, and reassignments to apply. */
+  readonly #group: Reassigner | undefined
   #state: State = 'idle'
   #run: Promise<void> | undefined
   #closing: Promise<void> | undefined
@@ -67,10 +70,7 @@ export class TopicProcessor {
   #commitInFlight: Promise<void> = Promise.resolve()
   #lastPartition: number | undefined
   #nextOverlapCheck = 0
-  /** When a batch last completed (committed), or the loop last found nothing to do. */
-  #lastProgressAt = Date.now()
-  /** Work since the last progress line. */
-  #sinceLastLine = { batches: 0, messagesIn: 0, messagesOut: 0, since: Date.now() }
+  readonly #progress: ProgressTracker
   #markReady: () => void = noop
   #failReady: (error: unknown) => void = noop
   readonly #ready = new Promise<void>((resolve, reject) => {
@@ -92,7 +92,10 @@ export class TopicProcessor {
     this.#processors = processors
     this.#logger = this.options.logger.child({ processor: this.options.topicProcessorName })
     this.#metrics = new ProcessorMetrics(this.options.metrics)
+    this.#progress = new ProgressTracker(this.#metrics, this.#logger)
     this.#buffers = new PartitionBuffers(this.options.inputPartitions)
+    const { groupGeneration } = this.options
+    this.#group = groupGeneration ? new Reassigner(groupGeneration) : undefined
     const { onProcessError, deadLetter, topicProcessorName } = this.options
     this.#deadLetters =
       onProcessError === 'dead-letter'
@@ -123,6 +126,8 @@ export class TopicProcessor {
   close(): Promise<void> {
     if (this.#closing) return this.#closing
     const wasIdle = this.#state === 'idle'
+    // a commit waiting out a rebalance would wait for a generation that no longer comes
+    this.#group?.close(new KasperError(ErrorCodes.CLOSED, 'TopicProcessor was closed'))
     this.#failReady(new KasperError(ErrorCodes.CLOSED, 'TopicProcessor was closed before it was ready'))
     this.#state = wasIdle || this.#state === 'closed' ? 'closed' : 'closing'
     this.#dataReady.notify()
@@ -131,9 +136,40 @@ export class TopicProcessor {
     return this.#closing
   }
 
+  /**
+   * Group assignment, cooperative rebalancing: the daemon's member joined `generation` with
+   * `partitions` (every input topic's partitions of those numbers). Commits carry the new generation
+   * at once (one waiting out the rebalance is sent again with it); partitions no longer listed are
+   * released after their batch in flight is produced and committed; partitions now listed start from
+   * their committed offsets; the others run on without a pause. Resolves with what changed once it
+   * is applied (between batches); rejects when the processor stops first or a new partition cannot
+   * be opened (runLoop() then rejects with that error).
+   */
+  reassign(generation: MemberGeneration, partitions: readonly number[]): Promise<ReassignResult> {
+    if (!this.#group) {
+      return Promise.reject(
+        new KasperError(
+          ErrorCodes.CONFIG_INVALID,
+          'reassign() is for group assignment: options.groupGeneration is not set',
+        ),
+      )
+    }
+    try {
+      checkReassignment(partitions)
+    } catch (error) {
+      return Promise.reject(error)
+    }
+    if (this.#state !== 'running') {
+      return Promise.reject(new KasperError(ErrorCodes.CLOSED, `reassign() on a TopicProcessor that is ${this.#state}`))
+    }
+    const applied = this.#group.request(generation, partitions)
+    this.#dataReady.notify()
+    return applied
+  }
+
   /** Liveness: when the loop last made progress (a batch committed, or idle), and how many messages wait. */
   progress(): { lastProgressAt: number; waiting: number } {
-    return { lastProgressAt: this.#lastProgressAt, waiting: this.#buffers.total }
+    return { lastProgressAt: this.#progress.lastProgressAt, waiting: this.#buffers.total }
   }
 
   /**
@@ -154,9 +190,16 @@ export class TopicProcessor {
     let lagTimer: NodeJS.Timeout | undefined
     let progressTimer: NodeJS.Timeout | undefined
     try {
-      session = await openSession(this.options, this.groupId, this.#processors, this.#logger, () => this.#stopping)
+      session = await openSession(
+        this.options,
+        this.groupId,
+        this.#processors,
+        this.#logger,
+        () => this.#stopping,
+        this.#group?.generation,
+      )
       if (session && !this.#stopping) {
-        this.#updateLag(session)
+        this.#progress.updateLag(session)
         const live = session
         fetcher = runFetchLoop({
           options: this.options,
@@ -171,10 +214,10 @@ export class TopicProcessor {
             this.#fatal ??= error
           },
         })
-        lagTimer = setInterval(() => this.#updateLag(live), this.options.metricsUpdateIntervalMs)
+        lagTimer = setInterval(() => this.#progress.updateLag(live), this.options.metricsUpdateIntervalMs)
         lagTimer.unref()
         if (this.options.progressLogIntervalMs > 0) {
-          progressTimer = setInterval(() => this.#logProgress(live), this.options.progressLogIntervalMs)
+          progressTimer = setInterval(() => this.#progress.logLine(live), this.options.progressLogIntervalMs)
           progressTimer.unref()
         }
         this.#markReady()
@@ -188,6 +231,7 @@ export class TopicProcessor {
       throw error
     } finally {
       this.#state = 'closing'
+      this.#group?.close(this.#fatal ?? new KasperError(ErrorCodes.CLOSED, 'TopicProcessor stopped'))
       this.#dataReady.notify()
       this.#spaceFreed.notify()
       if (lagTimer) clearInterval(lagTimer)
@@ -195,7 +239,7 @@ export class TopicProcessor {
       await fetcher
       await this.#commitInFlight
       if (session) {
-        this.#updateLag(session)
+        this.#progress.updateLag(session)
         await session.connection.close()
       }
       this.#state = 'closed'
@@ -209,6 +253,21 @@ export class TopicProcessor {
     while (true) {
       if (this.#fatal !== undefined) throw this.#fatal
       if (this.#stopping) return
+      if (this.#group?.pending) {
+        await this.#group.apply({
+          session,
+          buffers: this.#buffers,
+          metrics: this.#metrics,
+          options: this.options,
+          logger: this.#logger,
+          source: this.#processors,
+          settleCommit: async () => {
+            await this.#commitInFlight
+            if (this.#fatal !== undefined) throw this.#fatal
+          },
+        })
+        this.#spaceFreed.notify()
+      }
       if (Date.now() >= this.#nextOverlapCheck) {
         await this.#commitInFlight
         await this.#checkOverlap(session)
@@ -224,7 +283,7 @@ export class TopicProcessor {
         continue
       }
       const wait = this.#buffers.nextDeadline(batchWaitMs, now) ?? batchWaitMs
-      if (this.#buffers.total === 0) this.#lastProgressAt = now // idle: nothing waits, nothing is stuck
+      if (this.#buffers.total === 0) this.#progress.lastProgressAt = now // idle: nothing waits, nothing is stuck
       await this.#dataReady.wait(Math.min(wait, Math.max(0, this.#nextOverlapCheck - now)))
     }
   }
@@ -313,15 +372,7 @@ export class TopicProcessor {
     this.#commitInFlight = committing.then(
       () => {
         const t3 = performance.now()
-        this.#lastProgressAt = Date.now()
-        this.#sinceLastLine.batches++
-        this.#sinceLastLine.messagesIn += messages.length
-        this.#sinceLastLine.messagesOut += sender.produced
-        for (const { topic, offset } of next) {
-          session.committed.set(tpKey(topic, partition), offset)
-          session.committedByUs.add(tpKey(topic, partition))
-          this.#metrics.committedOffset.set({ topic, partition }, Number(offset))
-        }
+        this.#progress.committed(session, next, messages.length, sender.produced)
         this.#metrics.commitSeconds.observe(labels, (t3 - t2) / 1000)
         this.#logger.debug(
           {
@@ -362,6 +413,7 @@ export class TopicProcessor {
 
   /** Runs between batches (never beside our own commit), every overlapCheckIntervalMs. */
   async #checkOverlap(session: Session): Promise<void> {
+    if (session.partitions.length === 0) return // every partition was released (group assignment)
     const found = await session.offsets.fetchCommittedWithMetadata(session.partitions).catch((error: unknown) => {
       this.#logger.warn({ err: error }, 'overlap check could not read the group offsets')
       return undefined
@@ -375,21 +427,6 @@ export class TopicProcessor {
     const perTopic = new Map<string, number>()
     for (const m of messages) perTopic.set(m.topic, (perTopic.get(m.topic) ?? 0) + 1)
     for (const [topic, count] of perTopic) this.#metrics.outgoing.inc({ topic }, count)
-  }
-
-  /** One info line: what was committed since the last line, and the lag now. */
-  #logProgress(session: Session): void {
-    const { batches, messagesIn, messagesOut, since } = this.#sinceLastLine
-    const lag = totalLag(session.committed, session.highWatermarks)
-    const seconds = Math.round((Date.now() - since) / 1000)
-    this.#logger.info({ batches, messagesIn, messagesOut, lag, seconds }, 'progress')
-    this.#sinceLastLine = { batches: 0, messagesIn: 0, messagesOut: 0, since: Date.now() }
-  }
-
-  #updateLag(session: Session): void {
-    for (const { topic, partition, lag } of lagByPartition(session.committed, session.highWatermarks)) {
-      this.#metrics.lag.set({ topic, partition }, lag)
-    }
   }
 }
 

@@ -4,6 +4,7 @@
  * test/reliability/cluster-faults.test.ts runs it on the 3-node cluster (replication factor 3,
  * min.insync.replicas 2) with a leader killed between two produces.
  */
+
 import { Kafka, type Kafka as KafkaInstance, logLevel } from 'kafkajs'
 import { describe, expect, it } from 'vitest'
 import { ErrorCodes, KasperError } from '../../src/errors.js'
@@ -14,6 +15,7 @@ import {
   type KafkaClient,
   mayRecover,
 } from '../../src/kafka/client.js'
+import { GenerationCell } from '../../src/kafka/generation.js'
 import { tpKey } from '../../src/kafka/topic-partitions.js'
 import type { IncomingMessage, OutgoingMessage } from '../../src/types.js'
 import { uniqueName } from '../helpers/kafka.js'
@@ -260,7 +262,10 @@ export function describeClientConformance(
           offset: '42',
           metadata: 'instance-a',
         })
-        const fenced = connection.offsets(group, { generationId: 7, memberId: 'gone-member' })
+        // a member whose generation is over and that waits for no other (its cell is closed)
+        const gone = new GenerationCell({ generationId: 7, memberId: 'gone-member' })
+        gone.close()
+        const fenced = connection.offsets(group, gone)
         const refused = await fenced.commit([{ topic, partition: 0, offset: '5' }]).then(
           () => undefined,
           (e: unknown) => e,

@@ -85,6 +85,21 @@ describe('PartitionBuffers', () => {
     expect(b.size(7)).toBe(0)
     expect(b.take(7, 1, 0)).toEqual([])
   })
+
+  it('a partition added by a rebalance buffers from then on; one removed drops what waits and says how much', () => {
+    const b = new PartitionBuffers([0])
+    b.add(3)
+    b.push(3, [msg('a', 3, 0), msg('a', 3, 1)], 0)
+    b.push(0, [msg('a', 0, 0)], 0)
+    expect(b.total).toBe(3)
+    expect(b.remove(3)).toBe(2)
+    expect(b.total).toBe(1)
+    b.push(3, [msg('a', 3, 2)], 0) // a fetch answered after the release: ignored
+    expect(b.size(3)).toBe(0)
+    expect(b.due(1, 1000, 0, undefined)).toBe(0)
+    b.add(0) // adding one it has keeps what waits
+    expect(b.size(0)).toBe(1)
+  })
 })
 
 describe('Notifier', () => {

@@ -2,7 +2,9 @@
  * A network cut of one daemon of a group-assignment job: the daemon runs in a network namespace
  * (test/helpers/netns.ts) and reaches the 3-node cluster only through its veth, which is taken down.
  */
+
 import { kafkajsProtocolClient } from '../../src/kafka/client.js'
+import { GenerationCell } from '../../src/kafka/generation.js'
 import { silentLogger } from '../../src/logging/logger.js'
 import type { NetNamespace } from '../helpers/netns.js'
 import type { FaultContext, LogLine } from './cluster-faults.js'
@@ -50,10 +52,13 @@ export async function cutNetworkOfDaemon(
   const connection = await client.connect([ctx.input])
   let refused: unknown
   try {
-    const stale = connection.offsets(ctx.group, {
+    // the cut daemon's generation, with no newer one to wait for
+    const generation = new GenerationCell({
       generationId: before.generationId as number,
       memberId: before.memberId as string,
     })
+    generation.close()
+    const stale = connection.offsets(ctx.group, generation)
     const partition = before.partitions?.[0] as number
     refused = await stale.commit([{ topic: ctx.input, partition, offset: '0' }]).then(
       () => 'committed',

@@ -4,6 +4,7 @@ import {
   instancePartitions,
   parseInstanceIndex,
   parsePartitionList,
+  resliceSticky,
   slicePartitions,
 } from '../../supervisor/slicing.js'
 
@@ -104,5 +105,66 @@ describe('parseInstanceIndex', () => {
 
   it.each(['', 'reach', 'reach-', '-1x', '1.5', 'reach-2a'])('rejects %j with what to give', (text) => {
     expect(() => parseInstanceIndex(text)).toThrow(/give N, or a name ending in -N/)
+  })
+})
+
+describe('resliceSticky (group assignment)', () => {
+  it('from no slices it cuts what slicePartitions cuts', () => {
+    for (const [n, workers] of [
+      [12, 2],
+      [7, 3],
+      [2, 4],
+    ] as const) {
+      const partitions = Array.from({ length: n }, (_, i) => i)
+      const { slices } = slicePartitions(partitions, workers)
+      const sticky = resliceSticky([], partitions, workers).filter((s) => s.length > 0)
+      expect(sticky).toEqual(slices)
+    }
+  })
+
+  it('a partition that stays with the daemon stays in its slice; new ones go to the smallest slices', () => {
+    const next = resliceSticky(
+      [
+        [0, 1, 2],
+        [3, 4, 5],
+      ],
+      [0, 2, 3, 4, 5, 8, 9],
+      2,
+    )
+    expect(next).toEqual([
+      [0, 2, 8, 9],
+      [3, 4, 5],
+    ])
+  })
+
+  it('a slice left with nothing is empty (its worker stops); at most `workers` slices', () => {
+    expect(
+      resliceSticky(
+        [
+          [0, 1],
+          [2, 3],
+        ],
+        [0, 1],
+        2,
+      ),
+    ).toEqual([[0, 1], []])
+    expect(resliceSticky([[0, 1], []], [0, 1, 2, 3], 2)).toEqual([
+      [0, 1],
+      [2, 3],
+    ])
+    expect(resliceSticky([[0, 1]], [], 3)).toEqual([[], [], []])
+  })
+
+  it('every assigned partition is in exactly one slice', () => {
+    const next = resliceSticky([[5, 1], [7], [2, 3, 4]], [1, 2, 6, 7, 8, 9, 10, 11], 3)
+    const all = next.flat().sort((a, b) => a - b)
+    expect(all).toEqual([1, 2, 6, 7, 8, 9, 10, 11])
+    expect(next[0]).toContain(1)
+    expect(next[1]).toContain(7)
+    expect(next[2]).toContain(2)
+  })
+
+  it('rejects a worker count that is not a positive integer', () => {
+    expect(() => resliceSticky([], [0], 0)).toThrow(RangeError)
   })
 })
