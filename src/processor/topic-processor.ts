@@ -11,23 +11,18 @@
  *                                                                          ▼
  *                                              commit last offset + 1 per topic-partition
  *
- * No group membership: offsets live in group `kasper-topic-processor-<name>`, written as a
- * non-member. A failed stage rejects runLoop() with a BatchError and commits nothing of that batch.
+ * Offsets live in group `kasper-topic-processor-<name>`, written as a non-member (static
+ * assignment) or with the daemon's member generation (group assignment, reassignment.ts). A failed
+ * stage rejects runLoop() with a BatchError and commits nothing of that batch.
  */
 import { hostname } from 'node:os'
-import {
-  BatchError,
-  ErrorCodes,
-  KasperError,
-  OutputError,
-  type OutputErrorCode,
-  ProcessorMissingError,
-} from '../errors.js'
-import { mayRecover, type OutputWriter, type TopicPartitionOffset, type TransactionalOutput } from '../kafka/client.js'
+import { ErrorCodes, KasperError, ProcessorMissingError } from '../errors.js'
+import type { OutputWriter, TopicPartitionOffset, TransactionalOutput } from '../kafka/client.js'
 import type { MemberGeneration } from '../kafka/generation.js'
 import type { Logger } from '../logging/logger.js'
 import { BatchSender } from '../sender/sender.js'
 import type { IncomingMessage, MessageProcessor, MessageProcessors, OutgoingMessage } from '../types.js'
+import { batchFailure, commitStageError, processStageError, produceStageError } from './batch-errors.js'
 import { assignmentLostTo, batchPosition, findOverlap } from './batch-steps.js'
 import { DeadLetterPolicy } from './dead-letters.js'
 import { runFetchLoop } from './fetch-loop.js'
@@ -137,13 +132,9 @@ export class TopicProcessor {
   }
 
   /**
-   * Group assignment, cooperative rebalancing: the daemon's member joined `generation` with
-   * `partitions` (every input topic's partitions of those numbers). Commits carry the new generation
-   * at once (one waiting out the rebalance is sent again with it); partitions no longer listed are
-   * released after their batch in flight is produced and committed; partitions now listed start from
-   * their committed offsets; the others run on without a pause. Resolves with what changed once it
-   * is applied (between batches); rejects when the processor stops first or a new partition cannot
-   * be opened (runLoop() then rejects with that error).
+   * Group assignment (cooperative rebalancing): the member joined `generation` with `partitions`.
+   * Commits carry it at once; partitions no longer listed are released once their batch in flight
+   * is committed, new ones start from their committed offsets, the rest run on (docs/topic-processor.md).
    */
   reassign(generation: MemberGeneration, partitions: readonly number[]): Promise<ReassignResult> {
     if (!this.#group) {
@@ -296,12 +287,8 @@ export class TopicProcessor {
       offset: (BigInt(o.last) + 1n).toString(),
     }))
     const labels = { partition }
-    const fail = (stage: string, code: ConstructorParameters<typeof BatchError>[0], what: string, cause: unknown) => {
-      this.#metrics.batchFailures.inc({ partition, stage })
-      // a produce or commit that failed on a connection (even wrapped by the client's retrier) may pass
-      const transient = stage === 'produce' || stage === 'commit' ? mayRecover(cause) : undefined
-      return new BatchError(code, what, position, cause, transient)
-    }
+    const fail = batchFailure(this.#metrics, position)
+    const group = this.options.groupGeneration !== undefined
     // exactly-once: output goes through this partition's transaction
     const transaction = session.transactions?.get(partition)
     const writeOutput = (out: readonly OutgoingMessage[]) => this.#produce(transaction ?? session.producer, out)
@@ -330,28 +317,13 @@ export class TopicProcessor {
     await processing.catch(async (error: unknown) => {
       sender.seal()
       await transaction?.abort()
-      if (KasperError.is(error, ErrorCodes.DEAD_LETTER_BREAKER)) throw error
-      if (KasperError.is(error, ErrorCodes.PRODUCER_FENCED))
-        throw fencedAsRevocation(error, this.options.groupGeneration !== undefined)
-      if (error instanceof OutputError) throw fail('process', error.code as OutputErrorCode, 'output rejected', error)
-      if (KasperError.is(error, ErrorCodes.PROCESS_TIMEOUT)) {
-        throw fail(
-          'timeout',
-          ErrorCodes.PROCESS_TIMEOUT,
-          `process() exceeded processTimeoutMs (${this.options.processTimeoutMs} ms)`,
-          undefined,
-        )
-      }
-      throw fail('process', ErrorCodes.PROCESS_FAILED, 'process() failed', error)
+      throw processStageError(error, fail, group, this.options.processTimeoutMs)
     })
     sender.seal()
     const t1 = performance.now()
     await sender.flush().catch(async (error: unknown) => {
       await transaction?.abort()
-      const fenced = KasperError.is(error, ErrorCodes.PRODUCER_FENCED)
-      if (fenced) throw fencedAsRevocation(error, this.options.groupGeneration !== undefined)
-      if (error instanceof OutputError) throw fail('produce', error.code as OutputErrorCode, 'output rejected', error)
-      throw fail('produce', ErrorCodes.PRODUCE_FAILED, 'producing the batch output failed', error)
+      throw produceStageError(error, fail, group)
     })
     const t2 = performance.now()
     this.#metrics.batchSize.observe(labels, messages.length)
@@ -366,7 +338,7 @@ export class TopicProcessor {
     const committing = transaction
       ? transaction.commit(this.groupId, next, this.#commitMetadata).catch(async (error: unknown) => {
           await transaction.abort()
-          throw fencedAsRevocation(error, this.options.groupGeneration !== undefined)
+          throw fencedAsRevocation(error, group)
         })
       : session.offsets.commit(next, this.#commitMetadata)
     this.#commitInFlight = committing.then(
@@ -388,15 +360,7 @@ export class TopicProcessor {
         )
       },
       (error: unknown) => {
-        // a membership refusal (or a fenced transactional writer) keeps its own code: the supervisor
-        // rejoins on one, halts on the others
-        const membership =
-          KasperError.is(error, ErrorCodes.ASSIGNMENT_LOST) ||
-          KasperError.is(error, ErrorCodes.ASSIGNMENT_CONFLICT) ||
-          KasperError.is(error, ErrorCodes.PRODUCER_FENCED)
-        this.#fatal ??= membership
-          ? error
-          : fail('commit', ErrorCodes.COMMIT_FAILED, 'committing the batch offsets failed', error)
+        this.#fatal ??= commitStageError(error, fail)
         this.#dataReady.notify()
       },
     )
