@@ -48,7 +48,15 @@ export interface GroupGeneration {
   groupInstanceId?: string
   /** The partition numbers of every input topic this member reads in this generation. */
   partitions: number[]
+  /**
+   * Partitions are on their way between members (released this generation, handed over in the
+   * next): the member heartbeats faster until then, to hear of that rebalance at once.
+   */
+  handoverPending?: boolean
 }
+
+/** How often a member heartbeats while a hand-over is pending (the next rebalance follows at once). */
+export const HANDOVER_HEARTBEAT_MS = 100
 
 export interface GroupMemberOptions {
   groupId: string
@@ -82,6 +90,15 @@ function memberInfo(m: { memberId: string; groupInstanceId?: string | null; memb
     // a subscription that does not parse claims nothing
   }
   return info
+}
+
+/** Whether an assignment's userData says partitions are being handed over (none or unreadable: no). */
+function handoverPending(userData: Buffer | undefined): boolean {
+  try {
+    return userData !== undefined && userData.length > 0 && JSON.parse(userData.toString()).handoverPending === true
+  } catch {
+    return false
+  }
 }
 
 /** Errors that say this member's generation is over. */
@@ -147,7 +164,9 @@ export class GroupMember {
           this.#memberId = ''
           continue
         }
-        const transient = isTransient(error, COORDINATOR_MOVED) || type === 'REBALANCE_IN_PROGRESS'
+        // the group rebalanced again before SyncGroup: the protocol says rejoin, at once
+        if (type === 'REBALANCE_IN_PROGRESS') continue
+        const transient = isTransient(error, COORDINATOR_MOVED)
         if (!transient || Date.now() - startedAt > unavailableTimeoutMs) {
           throw new KasperError(
             ErrorCodes.GROUP_JOIN_FAILED,
@@ -197,7 +216,7 @@ export class GroupMember {
         memberAssignment: AssignerProtocol.MemberAssignment.encode({
           version: 0,
           assignment: Object.fromEntries(topics.map((t) => [t, share])),
-          userData: Buffer.alloc(0),
+          userData: Buffer.from(JSON.stringify({ handoverPending: moving > 0 })),
         }),
       }))
       this.options.logger.info(
@@ -225,17 +244,22 @@ export class GroupMember {
       memberId: joined.memberId,
       ...(groupInstanceId ? { groupInstanceId } : {}),
       partitions: [...mine].sort((a, b) => a - b),
+      ...(handoverPending(decoded?.userData) ? { handoverPending: true } : {}),
     }
   }
 
   /**
-   * Heartbeats every heartbeatIntervalMs until the generation ends; resolves with why. `stop()` ends
-   * the heartbeats (the promise then never resolves).
+   * Heartbeats every heartbeatIntervalMs (HANDOVER_HEARTBEAT_MS while a hand-over is pending) until
+   * the generation ends; resolves with why. `stop()` ends the heartbeats (the promise then never
+   * resolves).
    */
   watch(): { ended: Promise<MembershipEnd>; stop: () => void } {
     const generation = this.#generation
     if (!generation) throw new Error('watch() before join()')
-    const { groupId, groupInstanceId, heartbeatIntervalMs, sessionTimeoutMs, logger } = this.options
+    const { groupId, groupInstanceId, sessionTimeoutMs, logger } = this.options
+    const heartbeatIntervalMs = generation.handoverPending
+      ? Math.min(HANDOVER_HEARTBEAT_MS, this.options.heartbeatIntervalMs)
+      : this.options.heartbeatIntervalMs
     let stopped = false
     let timer: NodeJS.Timeout | undefined
     const ended = new Promise<MembershipEnd>((resolveEnd) => {

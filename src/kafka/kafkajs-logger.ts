@@ -12,7 +12,19 @@ export function kafkajsLogCreator(logger: Logger): logCreator {
     ({ level, log }) => {
       const { message, timestamp: _timestamp, logger: _name, ...fields } = log
       const text = `kafkajs: ${message}`
-      if (level === logLevel.ERROR || level === logLevel.WARN) child.warn(fields, text)
+      const expected = EXPECTED_ANSWERS.has(String((fields as { error?: unknown }).error))
+      if ((level === logLevel.ERROR || level === logLevel.WARN) && !expected) child.warn(fields, text)
       else child.debug(fields, text)
     }
 }
+
+/**
+ * Answers of the group protocol's normal course that kafkajs logs as errors: a commit or heartbeat
+ * that meets a rebalance, a commit sent again with the next generation, a first JoinGroup without a
+ * member id (KIP-394). kasper-ts handles each and logs what it does about it.
+ */
+const EXPECTED_ANSWERS = new Set([
+  'Specified group generation id is not valid',
+  'The group is rebalancing, so a rejoin is needed',
+  'The group member needs to have a valid member id before actually entering a consumer group',
+])

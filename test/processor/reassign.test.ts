@@ -99,6 +99,8 @@ describe('TopicProcessor.reassign (cooperative rebalancing) on the real broker',
       expect(gb2.generationId).toBe(g2.generationId)
       expect(g2.partitions).toEqual([0, 1])
       expect(gb2.partitions).toEqual([])
+      // both are told a hand-over follows (they heartbeat faster until it comes)
+      expect([g2.handoverPending, gb2.handoverPending]).toEqual([true, true])
       await wave(25)
       // a releases 2 and 3: their last batches commit under generation 2 first
       const moved = await pa.tp.reassign(gen(g2), g2.partitions)
@@ -110,6 +112,7 @@ describe('TopicProcessor.reassign (cooperative rebalancing) on the real broker',
       const gb3 = await joiningB3
       expect(g3.partitions).toEqual([0, 1])
       expect(gb3.partitions).toEqual([2, 3])
+      expect([g3.handoverPending, gb3.handoverPending]).toEqual([undefined, undefined])
       watchA = a.watch()
       const watchB = b.watch()
       await pa.tp.reassign(gen(g3), g3.partitions)
