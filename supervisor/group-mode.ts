@@ -108,8 +108,8 @@ export class GroupAssignment {
         void ended.then((end) => {
           endedEarly = end
         })
-        await this.host.assign(generation)
         this.#current = generation
+        await this.host.assign(generation)
         owned = generation.partitions
         if (endedAt !== undefined) this.metrics.rebalanceSeconds.observe((Date.now() - endedAt) / 1000)
         // the generation may have ended while the slices moved; else released partitions go to their

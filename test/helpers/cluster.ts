@@ -170,15 +170,15 @@ export class TestCluster {
  * audit from outside kasper-ts and kafkajs (kafkajs's own read_committed consumer was seen to return
  * aborted records). It must read as many records as the topic's offsets span; `transactional`: the
  * topic holds fewer (commit markers and aborted records take offsets too), so each consumer reads
- * until it has had nothing for 10 s.
+ * until it has had nothing for `idleTimeoutMs` (10 s by default).
  */
 export async function readCommittedRecords(
   brokers: readonly string[],
   admin: Admin,
   topic: string,
-  { transactional = false } = {},
+  options: { transactional?: boolean; idleTimeoutMs?: number } = {},
 ): Promise<{ partition: number; offset: number; key: string; value: string }[]> {
-  const idleTimeoutMs = transactional ? 10_000 : 60_000
+  const { transactional = false, idleTimeoutMs = transactional ? 10_000 : 60_000 } = options
   const bounds = await admin.fetchTopicOffsets(topic)
   const parts = await Promise.all(
     bounds.map(async ({ partition, low, high }) => {

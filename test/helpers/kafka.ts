@@ -3,6 +3,7 @@ import { Kafka, type KafkaMessage, logLevel, type Message } from 'kafkajs'
 import { inject } from 'vitest'
 import { createTopicsWithLeaders } from '../../src/kafka/create-topics.js'
 import { patchKafkajs } from '../../src/kafka/kafkajs-patches.js'
+import { readCommittedRecords } from './cluster.js'
 
 // tests that use only these helpers load kafkajs without the library's patch: apply it here too
 patchKafkajs()
@@ -180,4 +181,23 @@ export async function waitCommitted(
     const committed = await committedOffsets(kafka, groupId, topic)
     return Object.entries(ends).every(([p, o]) => committed.get(Number(p)) === String(o)) || undefined
   }, timeoutMs)
+}
+
+/**
+ * Every committed record of `topic`, read by Kafka's own console consumer under read_committed:
+ * the audit of transactional output. kafkajs's read_committed consumer has returned records of
+ * aborted transactions (docs/exactly-once.md), so it cannot judge them.
+ */
+export async function readCommittedByKafka(
+  kafka: Kafka,
+  topic: string,
+): Promise<{ partition: number; offset: number; key: string; value: string }[]> {
+  const admin = kafka.admin()
+  await admin.connect()
+  try {
+    // a local broker: 4 s without a record means the committed records are all read
+    return await readCommittedRecords(brokers(), admin, topic, { transactional: true, idleTimeoutMs: 4000 })
+  } finally {
+    await admin.disconnect()
+  }
 }

@@ -50,6 +50,8 @@ export interface LogLine {
   generationId?: number
   memberId?: string
   partitions?: number[]
+  /** Partitions an assignment gave this daemon that it did not run before. */
+  added?: number[]
   instance?: string
   [field: string]: unknown
 }
@@ -345,20 +347,28 @@ function logLines(log: string): LogLine[] {
 
 /**
  * Rebalances, and the takeover after the first daemon killed (or cut off): the first assignment
- * another daemon (another group.instance.id) received after it, not the victim's own return.
+ * after it in which another daemon (another group.instance.id) was given a partition the victim
+ * held, not the victim's own return nor a rebalance that was under way at the kill.
  */
 function groupFigures(log: string): Pick<FaultFigures, 'assignmentsEnded' | 'takeoverMs'> {
   const lines = logLines(log)
   const ended = lines.filter((l) => l.msg.startsWith('assignment ended')).length
   if (!lines.some((l) => l.msg.startsWith('assignment received'))) return {}
   const victim = lines.find((l) => /^test: (daemon \d+ ended by SIGKILL|network of daemon \d+ cut)/.test(l.msg))
+  const held = victim
+    ? (lines.findLast(
+        (l) =>
+          l.time <= victim.time && l.msg.startsWith('assignment received') && l.groupInstanceId === victim.instance,
+      )?.partitions ?? [])
+    : []
   const next =
     victim &&
     lines.find(
       (l) =>
         l.time > victim.time &&
         l.msg.startsWith('assignment received') &&
-        (victim.instance === undefined || l.groupInstanceId !== victim.instance),
+        (victim.instance === undefined || l.groupInstanceId !== victim.instance) &&
+        (held.length === 0 || (l.added ?? []).some((p) => held.includes(p))),
     )
   return { assignmentsEnded: ended, ...(victim && next ? { takeoverMs: next.time - victim.time } : {}) }
 }
