@@ -1,9 +1,11 @@
 /**
  * Group assignment inside one daemon: its slices follow each generation's share without stopping
- * what stays. A partition stays in its slice while it stays with the daemon (resliceSticky); each
- * running slice gets the new generation and its new partition list in one message (its processor
- * releases what went, after committing it, and starts what came); a slice left with nothing stops;
- * an idle slice index with partitions again gets a new worker.
+ * what stays. Every one of the daemon's `workers` threads starts when the daemon does, before the
+ * member joins (idle, with no partitions): partitions that come find a warm worker, its thread
+ * started, the job loaded and Kafka connected. A partition stays in its slice while it stays with
+ * the daemon (resliceSticky); each slice gets the new generation and its new partition list in one
+ * message (its processor releases what went, after committing it, and starts what came); a slice
+ * left with nothing idles.
  */
 import type { GroupGeneration } from '../src/kafka/group-member.js'
 import type { Logger } from '../src/logging/logger.js'
@@ -11,11 +13,14 @@ import { stopWithin } from './slice.js'
 import { resliceSticky } from './slicing.js'
 import type { SliceState } from './supervisor-types.js'
 
+/** The generation of a worker started before its member joined (it holds no partitions until then). */
+export const NOT_JOINED = { generationId: -1, memberId: '' } as const
+
 /** A slice's state before its first worker. */
 export function newSliceState(
   index: number,
   partitions: number[],
-  generation?: { generationId: number; memberId: string },
+  generation?: { readonly generationId: number; readonly memberId: string },
 ): SliceState {
   return {
     index,
@@ -27,7 +32,7 @@ export function newSliceState(
     stalled: false,
     restartTimes: [],
     restartTimer: undefined,
-    ...(generation ? { generation } : {}),
+    ...(generation ? { generation: { ...generation } } : {}),
   }
 }
 
@@ -50,25 +55,20 @@ export async function moveSlices(slices: SliceState[], generation: GroupGenerati
     how.workers,
   )
   const memberGeneration = { generationId: generation.generationId, memberId: generation.memberId }
-  while (slices.length < next.length) slices.push(newSliceState(slices.length, []))
+  while (slices.length < next.length) slices.push(newSliceState(slices.length, [], NOT_JOINED))
   await Promise.all(
     next.map(async (partitions, index) => {
       const state = slices[index] as SliceState
-      const before = state.partitions
       state.generation = memberGeneration
       state.partitions = partitions
       const slice = state.current
-      if (slice && partitions.length === 0) {
-        // released under the new generation first (its last commits carry it), then the worker stops
-        await slice.reassign(memberGeneration, []).catch(() => undefined)
-        how.logger.info({ slice: index, released: before }, 'slice has no partitions left: stopping it')
-        await stopWithin([state], how.shutdownTimeoutMs, how.logger)
-      } else if (slice) {
+      if (slice) {
+        // a slice left with nothing keeps its worker, idle and ready for the partitions of a later generation
         const moved = await slice.reassign(memberGeneration, partitions).catch(() => undefined)
         if (moved && (moved.released.length > 0 || moved.added.length > 0)) {
           how.logger.info({ slice: index, partitions, ...moved }, 'slice reassigned')
         }
-      } else if (partitions.length > 0 && state.restartTimer === undefined) {
+      } else if (state.restartTimer === undefined) {
         how.launch(state)
       }
       // a slice waiting for its restart starts with the new partitions and generation

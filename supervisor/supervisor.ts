@@ -16,7 +16,7 @@ import type { Logger } from '../src/logging/logger.js'
 import { consumerGroupId } from '../src/processor/options.js'
 import { loadJob } from '../workers/job.js'
 import { GroupAssignment } from './group-mode.js'
-import { moveSlices, newSliceState } from './group-slices.js'
+import { moveSlices, NOT_JOINED, newSliceState } from './group-slices.js'
 import { type HealthState, MetricsServer } from './metrics-server.js'
 import { parseSupervisorOptions, type ResolvedSupervisorOptions, type SupervisorOptions } from './options.js'
 import { Slice, stopWithin } from './slice.js'
@@ -147,6 +147,9 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
         this.#draining = false
       },
     })
+    // every worker starts now, idle until the member's first assignment (group-slices.ts)
+    this.#slices = Array.from({ length: this.options.workers }, (_, index) => newSliceState(index, [], NOT_JOINED))
+    for (const state of this.#slices) this.#launch(state, jobPath)
     this.#groupRun = this.#group.run().catch((error: unknown) => {
       if (this.#phase !== 'running') return
       // the group cannot be joined: nothing runs, so the job halts (exit 2 when no retry can help)
@@ -281,9 +284,7 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
         kind: failure.kind,
         error: failure.error,
       })
-      // a slice whose partitions all went (a rebalance) has nothing to restart
-      if (this.#phase === 'running' && !this.#draining && state.partitions.length > 0)
-        this.#onFailure(state, failure.error, jobPath)
+      if (this.#phase === 'running' && !this.#draining) this.#onFailure(state, failure.error, jobPath)
     })
     slice.on('stopped', () => {
       this.metrics.endRun(state.index)
@@ -323,7 +324,7 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
     this.#logger.warn({ slice: state.index, attempt, delayMs }, 'restarting slice after back-off')
     state.restartTimer = setTimeout(() => {
       state.restartTimer = undefined
-      if (this.#phase !== 'running' || state.partitions.length === 0) return
+      if (this.#phase !== 'running') return
       this.metrics.restarts.inc({ slice: state.index })
       this.emit('slice-restarted', { slice: state.index, attempt, delayMs })
       this.#launch(state, jobPath)

@@ -23,7 +23,7 @@ import { ErrorCodes, KasperError } from '../src/errors.js'
 import type { Logger } from '../src/logging/logger.js'
 import type { MetricsProvider } from '../src/metrics/provider.js'
 import { parseOptions } from '../src/options.js'
-import { topicProcessorSchema } from '../src/processor/options.js'
+import { partitionList, topicProcessorSchema } from '../src/processor/options.js'
 import type { MessageProcessor } from '../src/types.js'
 
 export interface JobContext {
@@ -51,6 +51,7 @@ const jobSchema = topicProcessorSchema
      * and Kafka's coordinator assigns them, with failover). `kasper run --assignment` overrides it.
      */
     assignment: z.enum(['static', 'group']).default('static'),
+    inputPartitions: partitionList.min(1, 'inputPartitions must list at least one partition'),
     kafka: z.custom<KafkaConfig>(
       (v) =>
         typeof v === 'object' &&

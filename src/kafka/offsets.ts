@@ -103,6 +103,16 @@ export class GroupOffsets {
     }))
     for (;;) {
       const generation = this.member?.current
+      // a member's worker holds partitions only once the member joined: never a commit as a non-member
+      if (generation && generation.generationId < 0) {
+        throw new KasperError(
+          ErrorCodes.ASSIGNMENT_LOST,
+          `group ${this.groupId}: no commit before this member joined`,
+          {
+            retriable: true,
+          },
+        )
+      }
       try {
         await this.#withCoordinator((broker) =>
           broker.offsetCommit({

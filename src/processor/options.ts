@@ -1,5 +1,6 @@
 import type { Kafka } from 'kafkajs'
 import { z } from 'zod'
+import { ConfigError } from '../errors.js'
 import type { Logger } from '../logging/logger.js'
 import { silentLogger } from '../logging/logger.js'
 import type { MetricsProvider } from '../metrics/provider.js'
@@ -26,6 +27,13 @@ const isMetrics = (v: unknown): v is MetricsProvider =>
   v !== null &&
   ['counter', 'gauge', 'histogram'].every((m) => typeof (v as Record<string, unknown>)[m] === 'function')
 
+/** Partition numbers: non-negative integers, none twice. */
+export const partitionList = z
+  .array(z.number().int('partitions must be integers').nonnegative('partitions must be >= 0'), {
+    error: 'inputPartitions must be an array of partition numbers',
+  })
+  .refine((p) => new Set(p).size === p.length, 'inputPartitions must not repeat a partition')
+
 export const topicProcessorSchema = z
   .object({
     topicProcessorName: z
@@ -38,12 +46,8 @@ export const topicProcessorSchema = z
       })
       .min(1, 'inputTopics must name at least one topic')
       .refine((t) => new Set(t).size === t.length, 'inputTopics must not repeat a topic'),
-    inputPartitions: z
-      .array(z.number().int('partitions must be integers').nonnegative('partitions must be >= 0'), {
-        error: 'inputPartitions must be an array of partition numbers',
-      })
-      .min(1, 'inputPartitions must list at least one partition')
-      .refine((p) => new Set(p).size === p.length, 'inputPartitions must not repeat a partition'),
+    // at least one, except for a group member's worker that waits for its first partitions (resolve below)
+    inputPartitions: partitionList,
     batchSize: positiveInt('batchSize').max(1_000_000, 'batchSize must be <= 1000000').default(1000),
     batchWaitMs: positiveInt('batchWaitMs').default(5000),
     initialOffset: z.enum(['earliest', 'latest']).default('earliest'),
@@ -70,10 +74,17 @@ export const topicProcessorSchema = z
      */
     groupGeneration: z
       .object({
-        generationId: z.number().int('groupGeneration.generationId must be an integer'),
-        memberId: z.string().min(1, 'groupGeneration.memberId must not be empty'),
+        generationId: z
+          .number()
+          .int('groupGeneration.generationId must be an integer')
+          .min(-1, 'groupGeneration.generationId must be >= -1 (-1: not joined yet)'),
+        memberId: z.string(),
       })
       .strict()
+      .refine(
+        (g) => g.generationId === -1 || g.memberId.length > 0,
+        'groupGeneration.memberId must not be empty once the member has joined',
+      )
       .optional(),
     /**
      * 'exactly-once': each batch's output and its input offsets are committed in one Kafka
@@ -148,6 +159,19 @@ export type ResolvedTopicProcessorOptions = z.output<typeof topicProcessorSchema
 
 export function resolveTopicProcessorOptions(input: unknown): ResolvedTopicProcessorOptions {
   const parsed = parseOptions('TopicProcessor', topicProcessorSchema, input)
+  // a group member's worker may start before its member joined: with no partitions, to be given some by reassign()
+  const waiting = parsed.groupGeneration !== undefined
+  const notJoined = parsed.groupGeneration?.generationId === -1
+  if ((parsed.inputPartitions.length === 0 && !waiting) || (notJoined && parsed.inputPartitions.length > 0)) {
+    throw new ConfigError('TopicProcessor', [
+      {
+        field: 'inputPartitions',
+        message: notJoined
+          ? 'inputPartitions must be empty before the member joined (groupGeneration.generationId -1)'
+          : 'inputPartitions must list at least one partition',
+      },
+    ])
+  }
   return {
     ...parsed,
     maxBufferedMessagesPerPartition: parsed.maxBufferedMessagesPerPartition ?? Math.max(parsed.batchSize, 1000),

@@ -138,6 +138,7 @@ export async function startPartitions(
   options: ResolvedTopicProcessorOptions,
   logger: Logger,
 ): Promise<void> {
+  if (partitions.length === 0) return // a group member's worker waiting for its first partitions
   const { connection } = session
   const transactions = session.transactions
     ? partitions.map(

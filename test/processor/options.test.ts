@@ -108,6 +108,27 @@ describe('TopicProcessor options', () => {
     expect(() => new TopicProcessor(valid, 'nope' as never)).toThrow(TypeError)
   })
 
+  it('group assignment: a worker waiting for its first partitions has none and the not-joined generation (-1), and only then', () => {
+    const waiting = { ...valid, inputPartitions: [], groupGeneration: { generationId: -1, memberId: '' } }
+    expect(resolveTopicProcessorOptions(waiting).inputPartitions).toEqual([])
+    // a member's later generation may leave a worker with nothing too
+    expect(
+      resolveTopicProcessorOptions({
+        ...valid,
+        inputPartitions: [],
+        groupGeneration: { generationId: 4, memberId: 'm' },
+      }).inputPartitions,
+    ).toEqual([])
+    const notJoinedWithPartitions = issuesOf({ ...waiting, inputPartitions: [0] })
+    expect(notJoinedWithPartitions.inputPartitions).toContain('must be empty before the member joined')
+    expect(issuesOf({ ...valid, groupGeneration: { generationId: 3, memberId: '' } }).groupGeneration).toContain(
+      'memberId must not be empty once the member has joined',
+    )
+    expect(
+      issuesOf({ ...valid, groupGeneration: { generationId: -2, memberId: 'm' } })['groupGeneration.generationId'],
+    ).toContain('>= -1')
+  })
+
   it('the consumer group is kasper-topic-processor-<name>', () => {
     expect(new TopicProcessor({ ...valid, topicProcessorName: 'hari-seldon' }, () => noop).groupId).toBe(
       'kasper-topic-processor-hari-seldon',
