@@ -9,7 +9,6 @@
  */
 import type { GroupGeneration } from '../src/kafka/group-member.js'
 import type { Logger } from '../src/logging/logger.js'
-import { stopWithin } from './slice.js'
 import { resliceSticky } from './slicing.js'
 import type { SliceState } from './supervisor-types.js'
 
@@ -38,7 +37,6 @@ export function newSliceState(
 
 export interface MoveSlices {
   workers: number
-  shutdownTimeoutMs: number
   /** Starts a worker for a slice (its partitions and generation are in the state). */
   launch: (state: SliceState) => void
   logger: Logger

@@ -12,7 +12,7 @@ import type { MessageProcessors } from '../types.js'
 import type { ResolvedTopicProcessorOptions } from './options.js'
 import type { PartitionBuffers } from './partition-buffers.js'
 import type { ProcessorMetrics } from './processor-metrics.js'
-import { resolveProcessors, type Session, startPartitions, stopPartitions } from './session.js'
+import { resolveProcessors, retryWhileUnavailable, type Session, startPartitions, stopPartitions } from './session.js'
 
 /** What one reassignment changed. */
 export interface ReassignResult {
@@ -96,6 +96,8 @@ export interface ReassignContext {
   source: MessageProcessors
   /** Settles once the last batch's commit is done (it throws the processor's failure, if any). */
   settleCommit: () => Promise<void>
+  /** The processor is closing: nothing more is retried. */
+  stopping: () => boolean
 }
 
 /** Moves the session to `partitions`: releases what is no longer listed, then starts what is new. */
@@ -119,12 +121,30 @@ export async function applyReassignment(ctx: ReassignContext, partitions: readon
     )
   }
   if (added.length > 0) {
-    await session.client.checkInputLayout(options.inputTopics, added)
     const processors = await resolveProcessors(ctx.source, added)
     // buffers first: the fetcher reads a partition as soon as it is in the session
     for (const p of added) buffers.add(p)
     try {
-      await startPartitions(session, added, processors, options, logger)
+      // as opening a session: a broker restarting or a leader not elected yet is waited out
+      const started = await retryWhileUnavailable(
+        async () => {
+          await session.client.checkInputLayout(options.inputTopics, added)
+          await startPartitions(session, added, processors, options, logger)
+          return true
+        },
+        {
+          unavailableTimeoutMs: options.unavailableTimeoutMs,
+          logger,
+          stopping: ctx.stopping,
+          what: 'starting added partitions',
+          fields: { added },
+        },
+      )
+      if (!started) {
+        // closed while Kafka was unavailable: nothing of them was read
+        for (const p of added) buffers.remove(p)
+        return { released, added: [] }
+      }
     } catch (error) {
       for (const p of added) buffers.remove(p)
       throw error

@@ -64,19 +64,37 @@ export async function openSession(
     processors ??= resolveProcessors(source, options.inputPartitions)
     return processors
   }
+  return retryWhileUnavailable(() => openOnce(options, groupId, resolve, logger, generation), {
+    unavailableTimeoutMs: options.unavailableTimeoutMs,
+    logger,
+    stopping,
+    what: 'connecting to Kafka',
+  })
+}
+
+/**
+ * Runs `call`, again after failures to reach Kafka that may go away (a broker restarting, a leader
+ * not elected yet) with a growing back-off, for up to unavailableTimeoutMs; then, or for a failure
+ * no retry cures, throws it typed (KASPER_CONNECT_FAILED, or the typed error `call` threw).
+ * Resolves with undefined when `stopping()` turns true while it retries.
+ */
+export async function retryWhileUnavailable<T>(
+  call: () => Promise<T>,
+  how: { unavailableTimeoutMs: number; logger: Logger; stopping: () => boolean; what: string; fields?: object },
+): Promise<T | undefined> {
   const started = Date.now()
   for (let attempt = 1; ; attempt++) {
     try {
-      return await openOnce(options, groupId, resolve, logger, generation)
+      return await call()
     } catch (error) {
       const typed = KasperError.isKasperError(error) ? error : connectFailed(error)
       const waitMs = Math.min(5000, 200 * 2 ** (attempt - 1))
-      const late = Date.now() + waitMs - started > options.unavailableTimeoutMs
+      const late = Date.now() + waitMs - started > how.unavailableTimeoutMs
       if (KasperError.isKasperError(error) || !typed.retriable || late) throw typed
-      if (stopping()) return undefined
-      logger.warn({ err: typed, attempt, retryInMs: waitMs }, 'connecting to Kafka failed: retrying')
+      if (how.stopping()) return undefined
+      how.logger.warn({ err: typed, attempt, retryInMs: waitMs, ...how.fields }, `${how.what} failed: retrying`)
       await sleep(waitMs)
-      if (stopping()) return undefined
+      if (how.stopping()) return undefined
     }
   }
 }

@@ -256,6 +256,7 @@ export class TopicProcessor {
             await this.#commitInFlight
             if (this.#fatal !== undefined) throw this.#fatal
           },
+          stopping: () => this.#stopping,
         })
         this.#spaceFreed.notify()
       }

@@ -10,6 +10,7 @@ import { writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { type Admin, Kafka, logLevel } from 'kafkajs'
+import pRetry from 'p-retry'
 import { toolOutput, toolOutputAsync } from '../../scripts/lib/broker.mjs'
 import {
   type ClusterSettings,
@@ -165,6 +166,22 @@ export class TestCluster {
 }
 
 /**
+ * admin.fetchTopicOffsets, asked again while a leader has just moved (a broker killed or restarted
+ * a moment before: the admin's metadata still names the old leader), with its metadata refreshed.
+ */
+export function topicOffsets(admin: Admin, topic: string): ReturnType<Admin['fetchTopicOffsets']> {
+  return pRetry(() => admin.fetchTopicOffsets(topic), {
+    retries: 10,
+    minTimeout: 200,
+    maxTimeout: 2000,
+    shouldRetry: ({ error }) => (error as { retriable?: boolean }).retriable === true,
+    onFailedAttempt: async () => {
+      await admin.fetchTopicMetadata({ topics: [topic] }).catch(() => undefined)
+    },
+  })
+}
+
+/**
  * Every committed record of a topic (read_committed), read by Kafka's Java console consumer, one
  * consumer per partition from its log start (no group), as { partition, offset, key, value }: an
  * audit from outside kasper-ts and kafkajs (kafkajs's own read_committed consumer was seen to return
@@ -179,7 +196,7 @@ export async function readCommittedRecords(
   options: { transactional?: boolean; idleTimeoutMs?: number } = {},
 ): Promise<{ partition: number; offset: number; key: string; value: string }[]> {
   const { transactional = false, idleTimeoutMs = transactional ? 10_000 : 60_000 } = options
-  const bounds = await admin.fetchTopicOffsets(topic)
+  const bounds = await topicOffsets(admin, topic)
   const parts = await Promise.all(
     bounds.map(async ({ partition, low, high }) => {
       const expected = Number(high) - Number(low)

@@ -76,16 +76,19 @@ describe('TopicProcessor.reassign (cooperative rebalancing) on the real broker',
       const g1 = await a.join()
       expect(g1.partitions).toEqual(all)
       let watchA = a.watch()
-      const pa = start(
-        {
-          kafka,
-          topicProcessorName: name,
-          inputTopics: [topic],
-          inputPartitions: g1.partitions,
-          groupGeneration: gen(g1),
-        },
-        recordA,
-      )
+      /** A member's processor over its generation's partitions. */
+      const run = (g: GroupGeneration, record: RecordingProcessor) =>
+        start(
+          {
+            kafka,
+            topicProcessorName: name,
+            inputTopics: [topic],
+            inputPartitions: g.partitions,
+            groupGeneration: gen(g),
+          },
+          record,
+        )
+      const pa = run(g1, recordA)
       await pa.tp.ready()
       await wave(25)
       await waitFor(allCommitted, 30_000)
@@ -116,16 +119,7 @@ describe('TopicProcessor.reassign (cooperative rebalancing) on the real broker',
       watchA = a.watch()
       const watchB = b.watch()
       await pa.tp.reassign(gen(g3), g3.partitions)
-      const pb = start(
-        {
-          kafka,
-          topicProcessorName: name,
-          inputTopics: [topic],
-          inputPartitions: gb3.partitions,
-          groupGeneration: gen(gb3),
-        },
-        recordB,
-      )
+      const pb = run(gb3, recordB)
       await pb.tp.ready()
       await wave(25)
       await waitFor(allCommitted, 30_000)

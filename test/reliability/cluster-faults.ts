@@ -10,7 +10,7 @@ import { type ChildProcess, spawn } from 'node:child_process'
 import { appendFileSync, mkdtempSync, openSync, readFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
-import type { TestCluster } from '../helpers/cluster.js'
+import { type TestCluster, topicOffsets } from '../helpers/cluster.js'
 import { ECHO_JOB, jobNames } from '../helpers/jobs.js'
 import type { NetNamespace } from '../helpers/netns.js'
 
@@ -275,7 +275,7 @@ export async function runFaultScenario(
     sentCount = sent
     ctx.log(`input stopped after ${sent} messages (${errors} producer retries)`)
     const admin = await cluster.admin()
-    const ends = new Map((await admin.fetchTopicOffsets(names.input)).map((p) => [p.partition, Number(p.high)]))
+    const ends = new Map((await topicOffsets(admin, names.input)).map((p) => [p.partition, Number(p.high)]))
     const caughtUp = await waitUntil(
       () => {
         const last = samples[samples.length - 1]
