@@ -33,8 +33,8 @@ export function slicePartitions(partitions: readonly number[], workers: number):
  * Group assignment: the daemon's slices for a new generation's `assigned` partitions, as a change of
  * `current` (slice i's partitions; a slice may be empty). A partition stays in its slice while it
  * stays with this daemon, so it runs on without a pause; new partitions go to the smallest slices
- * (lowest index first), in contiguous runs; at most `workers` slices, and a slice left with nothing
- * is empty (its worker stops). From no slices this cuts what slicePartitions would.
+ * (lowest index first), in contiguous runs; `workers` slices, of which those left with nothing are
+ * empty (their workers idle). From no slices this cuts what slicePartitions would.
  */
 export function resliceSticky(
   current: readonly (readonly number[])[],

@@ -135,8 +135,8 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
     this.#logger.info({ job: job.topicProcessorName, ...where, metrics, onFailure }, 'supervisor starting')
     this.#group = GroupAssignment.forJob(job, this.options, this.metrics, this.#root.child({ component: 'group' }), {
       assign: async (generation) => {
-        const how = { ...this.options, launch: (state: SliceState) => this.#launch(state, jobPath) }
-        await moveSlices(this.#slices, generation, { ...how, logger: this.#logger })
+        const launch = (state: SliceState) => this.#launch(state, jobPath)
+        await moveSlices(this.#slices, generation, { workers: this.options.workers, launch, logger: this.#logger })
         this.metrics.slices.set(this.#slices.filter((s) => s.partitions.length > 0).length)
       },
       stopSlices: async () => {
