@@ -355,12 +355,17 @@ function groupFigures(log: string): Pick<FaultFigures, 'assignmentsEnded' | 'tak
   const ended = lines.filter((l) => l.msg.startsWith('assignment ended')).length
   if (!lines.some((l) => l.msg.startsWith('assignment received'))) return {}
   const victim = lines.find((l) => /^test: (daemon \d+ ended by SIGKILL|network of daemon \d+ cut)/.test(l.msg))
-  const held = victim
-    ? (lines.findLast(
-        (l) =>
-          l.time <= victim.time && l.msg.startsWith('assignment received') && l.groupInstanceId === victim.instance,
-      )?.partitions ?? [])
-    : []
+  // what the victim held: the last assignment before the fault of its instance id, or, for a daemon
+  // without one, of the member that never logged again
+  const last = new Map<string | undefined, LogLine>()
+  for (const l of lines) {
+    if (victim && l.time <= victim.time && l.msg.startsWith('assignment received')) last.set(l.memberId, l)
+  }
+  const silent = (member: string | undefined) =>
+    !lines.some((l) => victim && l.time > victim.time && l.memberId === member)
+  const held = [...last.values()]
+    .filter((l) => (victim?.instance !== undefined ? l.groupInstanceId === victim.instance : silent(l.memberId)))
+    .flatMap((l) => l.partitions ?? [])
   const next =
     victim &&
     lines.find(
