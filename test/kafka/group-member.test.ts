@@ -4,6 +4,7 @@
  */
 import { AssignerProtocol } from 'kafkajs'
 import { describe, expect, it } from 'vitest'
+import { ErrorCodes, KasperError } from '../../src/errors.js'
 import type { KafkaBroker, KafkaCluster } from '../../src/kafka/cluster.js'
 import { GroupMember } from '../../src/kafka/group-member.js'
 import { silentLogger } from '../../src/logging/logger.js'
@@ -12,12 +13,16 @@ const JOIN_GROUP = 11
 const HEARTBEAT = 12
 const SYNC_GROUP = 14
 
-/** A coordinator that lets one member join with partitions 0-1; its heartbeats answer as `heartbeat` says. */
-function coordinator(heartbeat: () => Promise<unknown>) {
+/**
+ * A coordinator that lets one member join with partitions 0-1 (or answers JoinGroup with `joinError`);
+ * its heartbeats answer as `heartbeat` says.
+ */
+function coordinator(heartbeat: () => Promise<unknown>, joinError?: string) {
   const broker = {
     lookupRequest: (apiKey: number) => (args: Record<string, unknown>) => ({ apiKey, args }),
     connectionPool: {
       send: async ({ apiKey }: { apiKey: number }) => {
+        if (apiKey === JOIN_GROUP && joinError) throw Object.assign(new Error(joinError), { type: joinError })
         if (apiKey === JOIN_GROUP) return { generationId: 7, leaderId: 'm1', memberId: 'm1', members: [] }
         if (apiKey === SYNC_GROUP)
           return {
@@ -75,5 +80,15 @@ describe('GroupMember heartbeats', () => {
     while (answers < 20) await new Promise((r) => setTimeout(r, 50))
     rebalancing = true
     await expect(watch.ended).resolves.toEqual({ reason: 'rebalance' })
+  })
+})
+
+describe('GroupMember joining', () => {
+  it('a group whose members use another assignment protocol (eager daemons of an earlier version): a clear, non-retriable error', async () => {
+    const m = member(coordinator(async () => ({}), 'INCONSISTENT_GROUP_PROTOCOL'))
+    const error = await m.join().catch((e: unknown) => e)
+    expect(KasperError.is(error, ErrorCodes.GROUP_JOIN_FAILED)).toBe(true)
+    expect((error as KasperError).retriable).toBe(false)
+    expect((error as Error).message).toMatch(/another assignment protocol than kasper-cooperative.*stop them all/)
   })
 })
