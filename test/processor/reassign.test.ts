@@ -109,10 +109,14 @@ describe('TopicProcessor.reassign (cooperative rebalancing) on the real broker',
       const moved = await pa.tp.reassign(gen(g2), g2.partitions)
       expect(moved).toEqual({ released: [2, 3], added: [] })
 
-      // a rejoins at once with what it runs now; b gets the released partitions
-      const joiningB3 = b.join()
-      const g3 = await a.join(g2.partitions)
-      const gb3 = await joiningB3
+      // a rejoins at once with what it runs now; b hears of that rebalance at its next heartbeat and
+      // rejoins too (as the daemons do); b gets the released partitions
+      const watchB2 = b.watch()
+      const joiningA3 = a.join(g2.partitions)
+      expect((await watchB2.ended).reason).toBe('rebalance')
+      watchB2.stop()
+      const gb3 = await b.join()
+      const g3 = await joiningA3
       expect(g3.partitions).toEqual([0, 1])
       expect(gb3.partitions).toEqual([2, 3])
       expect([g3.handoverPending, gb3.handoverPending]).toEqual([undefined, undefined])
