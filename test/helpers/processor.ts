@@ -33,3 +33,14 @@ export function start(options: TestProcessorOptions, processor: MessageProcessor
   )
   return { tp, run }
 }
+
+/** An incoming message with no key, value or headers: for tests of buffers and batches. */
+export const incoming = (topic: string, partition: number, offset: number): IncomingMessage => ({
+  topic,
+  partition,
+  offset: String(offset),
+  timestamp: '0',
+  key: null,
+  value: null,
+  headers: {},
+})

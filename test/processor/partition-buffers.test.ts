@@ -1,17 +1,9 @@
 import { describe, expect, it } from 'vitest'
 import type { MessageRun } from '../../src/kafka/record-run.js'
 import { Notifier, PartitionBuffers } from '../../src/processor/partition-buffers.js'
-import type { IncomingMessage } from '../../src/types.js'
+import { incoming } from '../helpers/processor.js'
 
-const msg = (topic: string, partition: number, offset: number): IncomingMessage => ({
-  topic,
-  partition,
-  offset: String(offset),
-  timestamp: '0',
-  key: null,
-  value: null,
-  headers: {},
-})
+const msg = incoming
 
 describe('PartitionBuffers', () => {
   it('keeps arrival order across topics and offset order within each topic', () => {

@@ -14,18 +14,11 @@ import { PartitionBuffers } from '../../src/processor/partition-buffers.js'
 import { ProcessorMetrics } from '../../src/processor/processor-metrics.js'
 import { applyReassignment, type ReassignContext } from '../../src/processor/reassignment.js'
 import type { Session } from '../../src/processor/session.js'
-import type { IncomingMessage, MessageProcessor } from '../../src/types.js'
+import type { MessageProcessor } from '../../src/types.js'
+import { incoming } from '../helpers/processor.js'
 
 const processor: MessageProcessor = { process() {} }
-const msg = (partition: number, offset: number): IncomingMessage => ({
-  topic: 'in',
-  partition,
-  offset: String(offset),
-  timestamp: '0',
-  key: null,
-  value: null,
-  headers: {},
-})
+const msg = (partition: number, offset: number) => incoming('in', partition, offset)
 
 /** A session over `held` of topic 'in', whose Kafka fails the first `failures` layout checks with `error`. */
 function fakeSession(held: number[], failures = 0, error: unknown = undefined) {
