@@ -74,7 +74,8 @@ export class Slice extends EventEmitter<SliceEvents> {
 
   constructor(
     readonly index: number,
-    public partitions: readonly number[],
+    /** The partitions the worker started with (under group assignment the slice's state holds the current ones). */
+    readonly partitions: readonly number[],
     data: Omit<WorkerData, 'slice' | 'partitions'>,
     limits: { maxOldGenerationMb?: number; maxYoungGenerationMb?: number } = {},
   ) {
@@ -115,10 +116,7 @@ export class Slice extends EventEmitter<SliceEvents> {
     const id = ++this.#nextAssign
     const applied = new Promise<Reassigned>((resolve, reject) => this.#assigning.set(id, { resolve, reject }))
     this.#worker.postMessage({ type: 'assign', id, generation, partitions: [...partitions] } satisfies ToWorker)
-    return applied.then((result) => {
-      this.partitions = [...partitions]
-      return result
-    })
+    return applied
   }
 
   /** Ends the thread at once (the batch in flight is not committed and will be replayed). */
